@@ -1,0 +1,44 @@
+# One command each to run, test, lint, evaluate and benchmark. Everything installs itself.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
+export HF_HUB_OFFLINE := 1
+export TOKENIZERS_PARALLELISM := false
+
+.PHONY: install run test lint format typecheck eval bench load clean
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e ".[dev]"
+	touch $@
+
+install: $(VENV)/.installed
+
+run: install  ## index the knowledge if missing or stale, then serve on 127.0.0.1:8000
+	$(BIN)/runsource ingest
+	$(BIN)/runsource serve
+
+test: install  ## the whole suite, including the evaluation gates
+	$(PY) -m pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+typecheck: install
+	$(BIN)/mypy
+
+eval: install  ## all golden cases, with reports in build/eval/
+	$(BIN)/runsource eval
+
+bench: install  ## latency, throughput, ingest and memory against a plain LangChain RAG
+	$(PY) -m benchmarks.run
+
+clean:
+	rm -rf .runsource build .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,109 @@
+"""One exception hierarchy for the assistant; turned into user messages only at the edges.
+
+    RunsourceError
+    ├── ConfigError            a setting or data file is wrong; refuse to start
+    │   ├── KnowledgeError     a knowledge file has a bad field (names the file and field)
+    │   ├── KnowledgeErrors    several of those, reported together
+    │   └── RuleError          a red-flag rule file is invalid
+    ├── InputError             the runner's or caller's input cannot be used (4xx)
+    │   ├── EmptyMessage
+    │   ├── MessageTooLong
+    │   └── NotFound
+    │       └── UnknownSession
+    ├── RateLimited            too many requests (429, with a retry time)
+    ├── BackendUnavailable     the vector store or session store is down (503)
+    └── ResponderError         a responder failed; the service falls back to the grounded reply
+"""
+
+from __future__ import annotations
+
+
+class RunsourceError(Exception):
+    """Base of every error the assistant raises on purpose."""
+
+    code = "internal"
+    status = 500
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ConfigError(RunsourceError):
+    code = "config"
+
+
+class KnowledgeError(ConfigError):
+    code = "knowledge"
+
+    def __init__(self, path: str, field: str, problem: str) -> None:
+        super().__init__(f"{path}: field '{field}': {problem}")
+        self.path = path
+        self.field = field
+
+
+class KnowledgeErrors(ConfigError):
+    """Several knowledge files are bad; all are reported at once."""
+
+    code = "knowledge"
+
+    def __init__(self, errors: list[KnowledgeError]) -> None:
+        super().__init__("\n".join(e.message for e in errors))
+        self.errors = errors
+
+
+class RuleError(ConfigError):
+    code = "red_flag_rules"
+
+
+class InputError(RunsourceError):
+    code = "bad_request"
+    status = 400
+
+
+class EmptyMessage(InputError):
+    code = "empty_message"
+    status = 422
+
+    def __init__(self) -> None:
+        super().__init__("The message is empty. Type a question, for example: 'why does my back ache on long runs?'")
+
+
+class MessageTooLong(InputError):
+    code = "message_too_long"
+    status = 413
+
+    def __init__(self, length: int, limit: int) -> None:
+        super().__init__(
+            f"The message has {length} characters; the limit is {limit}. Shorten it and send it again."
+        )
+
+
+class NotFound(InputError):
+    code = "not_found"
+    status = 404
+
+
+class UnknownSession(NotFound):
+    code = "unknown_session"
+
+    def __init__(self, session_id: str) -> None:
+        super().__init__(f"No session with id {session_id!r}. Start a new one by leaving session_id out.")
+
+
+class RateLimited(RunsourceError):
+    code = "rate_limited"
+    status = 429
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"Too many messages. Please wait {retry_after} s and try again.")
+        self.retry_after = retry_after
+
+
+class BackendUnavailable(RunsourceError):
+    code = "unavailable"
+    status = 503
+
+
+class ResponderError(RunsourceError):
+    code = "responder"

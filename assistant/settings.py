@@ -1,0 +1,73 @@
+"""Settings: one pydantic-settings model read from `RUNSOURCE_*` variables (and `.env`).
+
+Every field here is listed in `.env.example`; a test keeps the two in step.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="RUNSOURCE_", env_file=".env", extra="ignore", frozen=True
+    )
+
+    # Where things live
+    data_dir: Path = Field(ROOT / ".runsource", description="Index, session database, ONNX model.")
+    knowledge_dir: Path = Field(ROOT / "knowledge", description="Knowledge Markdown and red-flag rules.")
+    prompts_dir: Path = Field(ROOT / "prompts", description="Prompt and reply templates.")
+    public_url: str = Field(
+        "http://127.0.0.1:8000", description="Base URL used to make citation links absolute."
+    )
+    host: str = "127.0.0.1"
+    port: int = 8000
+    log_level: str = "info"
+
+    # Retrieval
+    embeddings: Literal["onnx", "sentence-transformers"] = "onnx"
+    collection: str = "runsource"
+    retrieval_k: int = Field(6, ge=1, le=50)
+    chroma_url: str | None = Field(None, description="Chroma server URL; unset = embedded store.")
+
+    # Sessions
+    sessions_url: str | None = Field(
+        None, description="redis://... for shared sessions; unset = SQLite in data_dir."
+    )
+    session_retention_days: int = Field(90, ge=1)
+
+    # Input limits
+    max_message_chars: int = Field(4000, ge=100)
+
+    # The clinic (escalation and booking wording)
+    clinic_name: str = "Precision Performance"
+    app_name: str = "RUNsource"
+    booking_url: str = "https://precisionperformance.example/gait-evaluation"
+    clinic_phone: str = ""
+    emergency_number: str = "911"
+    urgent_care: str = "your doctor or an urgent care clinic today"
+
+    # LLM responder (unset = grounded responder, no key, no network)
+    llm: str | None = Field(None, description="e.g. openai:gpt-4o-mini, ollama:llama3.2")
+    llm_base_url: str | None = None
+    llm_timeout_s: float = Field(20.0, gt=0)
+
+    @model_validator(mode="after")
+    def _check(self) -> Settings:
+        if not self.public_url.startswith(("http://", "https://")):
+            raise ValueError("RUNSOURCE_PUBLIC_URL must start with http:// or https://")
+        return self
+
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / "sessions.sqlite3"
+
+    @property
+    def chroma_path(self) -> Path:
+        return self.data_dir / "chroma"

@@ -1,0 +1,98 @@
+"""The typed reply contract every door is built on (see DESIGN.md, "The reply contract")."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+Channel = Literal["web", "slack", "discord", "api", "cli", "eval"]
+Intent = Literal[
+    "education", "exercise", "symptom", "greeting", "out_of_scope", "refusal", "clarify"
+]
+Mode = Literal["grounded", "llm"]
+LevelName = Literal["none", "evaluation", "urgent", "emergency"]
+
+
+class Level(IntEnum):
+    """Triage levels, ordered so that a higher value is more cautious."""
+
+    NONE = 0
+    EVALUATION = 1
+    URGENT = 2
+    EMERGENCY = 3
+
+    @property
+    def label(self) -> LevelName:
+        names: dict[int, LevelName] = {
+            0: "none",
+            1: "evaluation",
+            2: "urgent",
+            3: "emergency",
+        }
+        return names[int(self)]
+
+    @classmethod
+    def parse(cls, name: str) -> Level:
+        try:
+            return cls[name.strip().upper()]
+        except KeyError:
+            raise ValueError(
+                f"unknown triage level {name!r}; use none, evaluation, urgent or emergency"
+            ) from None
+
+
+class Flag(BaseModel):
+    """One red-flag rule that fired, with the words that made it fire."""
+
+    id: str
+    level: LevelName
+    label: str
+    evidence: str = ""
+
+
+class Triage(BaseModel):
+    level: LevelName = "none"
+    flags: list[Flag] = Field(default_factory=list)
+
+
+class Citation(BaseModel):
+    id: str
+    title: str
+    url: str
+    snippet: str = ""
+
+
+class ExerciseCard(BaseModel):
+    id: str
+    name: str
+    program: str
+    dose: str
+    url: str
+    why: str = ""
+
+
+class ChatRequest(BaseModel):
+    message: str
+    session_id: str | None = None
+    channel: Channel = "api"
+
+
+class Reply(BaseModel):
+    """What one turn answers, identical on every door."""
+
+    session_id: str
+    turn_id: str
+    reply: str
+    triage: Triage = Field(default_factory=Triage)
+    intent: Intent = "education"
+    in_scope: bool = True
+    citations: list[Citation] = Field(default_factory=list)
+    exercises: list[ExerciseCard] = Field(default_factory=list)
+    follow_ups: list[str] = Field(default_factory=list)
+    mode: Mode = "grounded"
+    retrieved_ids: list[str] = Field(
+        default_factory=list,
+        description="Knowledge ids the retriever returned, best first (for evaluation).",
+    )
