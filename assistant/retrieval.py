@@ -1,0 +1,118 @@
+"""Hybrid retrieval: dense (Chroma through LangChain's VectorStore) plus BM25, fused by rank."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from langchain_core.vectorstores import VectorStore
+from rank_bm25 import BM25Okapi
+
+from assistant.index import Record
+
+_RRF_K = 60
+_WORD = re.compile(r"[a-z0-9]+")
+_STOP = frozenset(
+    """a an and are as at be been but by can do does for from get got had has have how i if in into
+    is it its just me my of on or so that the their them then there these they this to too was we
+    what when where which who why will with you your i'm im it's dont don't should would could""".split()
+)
+
+
+def _stem(word: str) -> str:
+    for suffix in ("ing", "ies", "es", "ed", "ly", "s"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[: -len(suffix)] + ("y" if suffix == "ies" else "")
+    return word
+
+
+def tokens(text: str) -> list[str]:
+    return [_stem(w) for w in _WORD.findall(text.lower()) if w not in _STOP]
+
+
+@dataclass(frozen=True)
+class Hit:
+    record: Record
+    score: float
+    similarity: float  # cosine similarity to the query (0 when only BM25 found it)
+    dense_rank: int | None
+    sparse_rank: int | None
+
+
+class HybridRetriever:
+    """Search the indexed chunks by meaning and by words; Reciprocal Rank Fusion of the two."""
+
+    def __init__(self, store: VectorStore, records: Sequence[Record], depth: int = 20) -> None:
+        self.store = store
+        self.records = {r.id: r for r in records}
+        self._order = list(self.records)
+        self._bm25 = BM25Okapi(
+            [tokens(f"{r.title} {r.heading} {' '.join(r.tags)} {r.text}") for r in records]
+        ) if records else None
+        self.depth = depth
+        self.by_doc: dict[str, list[Record]] = {}
+        for record in records:
+            self.by_doc.setdefault(record.doc_id, []).append(record)
+
+    def dense(
+        self, vector: list[float], k: int, kinds: Sequence[str] | None = None
+    ) -> list[tuple[str, float]]:
+        """Chunk ids with their cosine similarity, best first."""
+        where = {"kind": {"$in": list(kinds)}} if kinds else None
+        found = self.store.similarity_search_by_vector_with_relevance_scores(  # type: ignore[attr-defined]
+            vector, k=k, filter=where
+        )
+        # The collection uses cosine space, where Chroma's distance is 1 - cosine similarity.
+        return [(doc.id, 1.0 - float(dist)) for doc, dist in found if doc.id in self.records]
+
+    def sparse(self, query: str, k: int, kinds: Sequence[str] | None = None) -> list[str]:
+        if self._bm25 is None:
+            return []
+        words = tokens(query)
+        if not words:
+            return []
+        scores = self._bm25.get_scores(words)
+        ranked = sorted(range(len(scores)), key=lambda i: -scores[i])
+        out = []
+        for i in ranked:
+            if scores[i] <= 0:
+                break
+            rec = self.records[self._order[i]]
+            if kinds and rec.kind not in kinds:
+                continue
+            out.append(rec.id)
+            if len(out) == k:
+                break
+        return out
+
+    def search(
+        self, query: str, vector: list[float], k: int = 6, kinds: Sequence[str] | None = None
+    ) -> list[Hit]:
+        """The k best chunks, best first."""
+        dense = self.dense(vector, self.depth, kinds)
+        sparse = self.sparse(query, self.depth, kinds)
+        similarity = dict(dense)
+        d_rank = {cid: n for n, (cid, _) in enumerate(dense)}
+        s_rank = {cid: n for n, cid in enumerate(sparse)}
+        fused: dict[str, float] = {}
+        for ranks in (d_rank, s_rank):
+            for cid, n in ranks.items():
+                fused[cid] = fused.get(cid, 0.0) + 1.0 / (_RRF_K + n + 1)
+        best = sorted(fused, key=lambda c: (-fused[c], c))[:k]
+        return [
+            Hit(self.records[c], fused[c], similarity.get(c, 0.0), d_rank.get(c), s_rank.get(c))
+            for c in best
+        ]
+
+    def doc(self, doc_id: str) -> list[Record]:
+        """All chunks of one document, in file order of their ids."""
+        return self.by_doc.get(doc_id, [])
+
+
+def doc_ids(hits: Sequence[Hit]) -> list[str]:
+    """Distinct document ids of the hits, best first."""
+    seen: dict[str, None] = {}
+    for hit in hits:
+        seen.setdefault(hit.record.doc_id, None)
+    return list(seen)

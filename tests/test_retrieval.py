@@ -1,0 +1,59 @@
+"""Retrieval quality on the golden questions, with the real model and a real Chroma."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from assistant.index import KnowledgeIndex
+from assistant.retrieval import HybridRetriever, doc_ids, tokens
+from assistant.settings import ROOT
+
+GOLDEN = [
+    json.loads(line)
+    for name in ("retrieval_education.jsonl", "retrieval_exercises.jsonl")
+    for line in (ROOT / "evals" / "cases" / name).read_text().splitlines()
+    if line.strip()
+]
+
+
+@pytest.fixture(scope="module")
+def retriever(settings, embeddings) -> HybridRetriever:  # type: ignore[no-untyped-def]
+    index = KnowledgeIndex(settings, embeddings)
+    if index.count() == 0:
+        index.ingest()
+    return HybridRetriever(index.store, index.records())
+
+
+def test_golden_set_is_big_enough() -> None:
+    assert len(GOLDEN) >= 40
+
+
+def test_hit_at_3_on_runners_questions(retriever: HybridRetriever, embeddings) -> None:  # type: ignore[no-untyped-def]
+    hits3, reciprocal, misses = 0, 0.0, []
+    for case in GOLDEN:
+        question = case["turns"][-1]
+        ranked = doc_ids(retriever.search(question, embeddings.embed_query(question), k=10))
+        wanted = set(case["expected_ids"])
+        rank = next((n for n, d in enumerate(ranked, 1) if d in wanted), None)
+        hits3 += rank is not None and rank <= 3
+        reciprocal += 1 / rank if rank else 0.0
+        if rank is None or rank > 3:
+            misses.append((case["id"], question, ranked[:3]))
+    hit_at_3 = hits3 / len(GOLDEN)
+    print(f"\nretrieval: hit@3 {hit_at_3:.3f}  MRR {reciprocal / len(GOLDEN):.3f}  over {len(GOLDEN)} questions")
+    for miss in misses:
+        print("  miss:", miss)
+    assert hit_at_3 >= 0.9
+
+
+def test_kind_filter_returns_only_that_kind(retriever: HybridRetriever, embeddings) -> None:  # type: ignore[no-untyped-def]
+    q = "something for my glutes"
+    hits = retriever.search(q, embeddings.embed_query(q), k=6, kinds=["exercise"])
+    assert hits and all(h.record.kind == "exercise" for h in hits)
+
+
+def test_bm25_finds_exact_words_the_embedding_may_blur(retriever: HybridRetriever) -> None:
+    assert retriever.sparse("copenhagen adduction", 3)[0].startswith("ex-copenhagen-adduction")
+    assert tokens("Running stretches") == ["runn", "stretch"]
