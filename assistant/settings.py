@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,8 +42,14 @@ class Settings(BaseSettings):
     )
     session_retention_days: int = Field(90, ge=1)
 
-    # Input limits
+    # Input limits and abuse protection
     max_message_chars: int = Field(4000, ge=100)
+    rate_limit_ip_per_minute: int = Field(60, ge=1, description="Chat turns per client IP per minute.")
+    rate_limit_session_per_minute: int = Field(20, ge=1, description="Chat turns per session per minute.")
+    cors_origins: list[str] = Field(
+        default_factory=lambda: ["http://127.0.0.1:8000", "http://localhost:8000"],
+        description="Sites allowed to embed the widget (JSON list), e.g. [\"https://clinic.example\"].",
+    )
 
     # The clinic (escalation and booking wording)
     clinic_name: str = "Precision Performance"
@@ -57,6 +63,18 @@ class Settings(BaseSettings):
     llm: str | None = Field(None, description="e.g. openai:gpt-4o-mini, ollama:llama3.2")
     llm_base_url: str | None = None
     llm_timeout_s: float = Field(20.0, gt=0)
+    llm_second_opinion: bool = Field(False, description="Ask the LLM whether to raise a triage level.")
+
+    # Slack app (unset = /slack/events answers that Slack is not configured)
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_api_url: str = "https://slack.com/api/"
+
+    # Discord app (unset = /discord/interactions answers that Discord is not configured)
+    discord_public_key: str | None = None
+    discord_app_id: str | None = None
+    discord_bot_token: SecretStr | None = None
+    discord_api_url: str = "https://discord.com/api/v10"
 
     @model_validator(mode="after")
     def _check(self) -> Settings:
