@@ -1,0 +1,40 @@
+"""Every rule, one conversation at a time: it fires on runners' wording and typos, and stays
+quiet on denials, history and harmless look-alikes (cases in rule_cases.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.triage import TriageEngine
+from tests.triage.helpers import TriageChat
+from tests.triage.rule_cases import CASES, Case
+
+
+def _turns(case: Case) -> tuple[str, ...]:
+    return (case,) if isinstance(case, str) else case
+
+
+def _run(triage: TriageEngine, case: Case) -> TriageChat:
+    talk = TriageChat(triage)
+    for turn in _turns(case):
+        talk >> turn
+    return talk
+
+
+FIRES = [(rule, case) for rule, c in CASES.items() for case in c["fires"]]
+QUIET = [(rule, case) for rule, c in CASES.items() for case in c["quiet"]]
+
+
+@pytest.mark.parametrize(("rule", "case"), FIRES, ids=[f"{r}:{c}"[:80] for r, c in FIRES])
+def test_rule_fires_on_lay_wording(triage: TriageEngine, rule: str, case: Case) -> None:
+    talk = _run(triage, case)
+    assert rule in talk.fired, f"{rule} did not fire; got {sorted(talk.fired)} at {talk.level}"
+    level = triage.book.flag_level(rule)
+    assert level is not None
+    assert talk.last.level.label == level or talk.last.level >= talk.last.level.parse(level)
+
+
+@pytest.mark.parametrize(("rule", "case"), QUIET, ids=[f"{r}:{c}"[:80] for r, c in QUIET])
+def test_rule_stays_quiet_when_denied_or_harmless(triage: TriageEngine, rule: str, case: Case) -> None:
+    talk = _run(triage, case)
+    assert rule not in talk.fired, f"{rule} fired on {case!r}: {talk.last.flags}"
