@@ -39,6 +39,10 @@ eval: install  ## all golden cases, with reports in build/eval/
 
 bench: install  ## latency, throughput, ingest and memory against a plain LangChain RAG
 	$(PY) -m benchmarks.run
+	$(PY) -m benchmarks.stream
+
+load: install  ## 50 concurrent conversations on 2 workers, embedded and Chroma server + Redis (needs redis-server)
+	$(PY) -m benchmarks.load
 
 clean:
 	rm -rf .runsource build .pytest_cache .mypy_cache .ruff_cache

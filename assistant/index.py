@@ -183,8 +183,10 @@ class KnowledgeIndex:
         wanted = {c.id for c in chunks}
         scope = [str(r.resolve()) for r in roots]
         stale = [
-            cid for cid, meta in stored.items()
-            if cid not in wanted and (_under(str(meta.get("path", "")), scope) or not Path(str(meta.get("path", ""))).exists())
+            cid
+            for cid, meta in stored.items()
+            if cid not in wanted
+            and (_under(str(meta.get("path", "")), scope) or not Path(str(meta.get("path", ""))).exists())
         ]
         if stale:
             collection.delete(ids=stale)
@@ -193,7 +195,9 @@ class KnowledgeIndex:
         report.seconds = time.perf_counter() - started
         return report
 
-    def _write(self, collection: Any, chunks: list[Chunk], progress: Progress | None, batch: int = 64) -> None:
+    def _write(
+        self, collection: Any, chunks: list[Chunk], progress: Progress | None, batch: int = 64
+    ) -> None:
         for start in range(0, len(chunks), batch):
             part = chunks[start : start + batch]
             vectors = self.embeddings.embed_documents([c.embed_text for c in part])

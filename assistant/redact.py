@@ -6,7 +6,9 @@ import re
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _PHONE = re.compile(r"(?<![\w/])\+?\d[\d\s().-]{7,}\d(?![\w/])")
-_NAME = re.compile(r"\b((?i:my name is|i am called|i'm called|name's|call me))\s+([A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)")
+_NAME = re.compile(
+    r"\b((?i:my name is|i am called|i'm called|name's|call me))\s+([A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)"
+)
 _SECRET = re.compile(r"\b(xox[abpr]-[\w-]+|sk-[\w-]{16,}|Bot\s+[\w.-]{20,})")
 
 

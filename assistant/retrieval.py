@@ -9,14 +9,80 @@ from dataclasses import dataclass
 from langchain_core.vectorstores import VectorStore
 from rank_bm25 import BM25Okapi
 
+from assistant.errors import BackendUnavailable
 from assistant.index import Record
 
 _RRF_K = 60
 _WORD = re.compile(r"[a-z0-9]+")
 _STOP = frozenset(
-    """a an and are as at be been but by can do does for from get got had has have how i if in into
-    is it its just me my of on or so that the their them then there these they this to too was we
-    what when where which who why will with you your i'm im it's dont don't should would could""".split()
+    (
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "been",
+        "but",
+        "by",
+        "can",
+        "do",
+        "does",
+        "for",
+        "from",
+        "get",
+        "got",
+        "had",
+        "has",
+        "have",
+        "how",
+        "i",
+        "if",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "just",
+        "me",
+        "my",
+        "of",
+        "on",
+        "or",
+        "so",
+        "that",
+        "the",
+        "their",
+        "them",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "to",
+        "too",
+        "was",
+        "we",
+        "what",
+        "when",
+        "where",
+        "which",
+        "who",
+        "why",
+        "will",
+        "with",
+        "you",
+        "your",
+        "i'm",
+        "im",
+        "it's",
+        "dont",
+        "don't",
+        "should",
+        "would",
+        "could",
+    )
 )
 
 
@@ -47,9 +113,11 @@ class HybridRetriever:
         self.store = store
         self.records = {r.id: r for r in records}
         self._order = list(self.records)
-        self._bm25 = BM25Okapi(
-            [tokens(f"{r.title} {r.heading} {' '.join(r.tags)} {r.text}") for r in records]
-        ) if records else None
+        self._bm25 = (
+            BM25Okapi([tokens(f"{r.title} {r.heading} {' '.join(r.tags)} {r.text}") for r in records])
+            if records
+            else None
+        )
         self.depth = depth
         self.by_doc: dict[str, list[Record]] = {}
         for record in records:
@@ -60,9 +128,14 @@ class HybridRetriever:
     ) -> list[tuple[str, float]]:
         """Chunk ids with their cosine similarity, best first."""
         where = {"kind": {"$in": list(kinds)}} if kinds else None
-        found = self.store.similarity_search_by_vector_with_relevance_scores(  # type: ignore[attr-defined]
-            vector, k=k, filter=where
-        )
+        try:
+            found = self.store.similarity_search_by_vector_with_relevance_scores(  # type: ignore[attr-defined]
+                vector, k=k, filter=where
+            )
+        except Exception as exc:  # a Chroma server that is down must be a clear 503, not a 500 (issue 8)
+            raise BackendUnavailable(
+                f"the vector store is not answering: {type(exc).__name__}: {exc}"
+            ) from exc
         # The collection uses cosine space, where Chroma's distance is 1 - cosine similarity.
         return [(doc.id, 1.0 - float(dist)) for doc, dist in found if doc.id in self.records]
 
@@ -101,8 +174,7 @@ class HybridRetriever:
                 fused[cid] = fused.get(cid, 0.0) + 1.0 / (_RRF_K + n + 1)
         best = sorted(fused, key=lambda c: (-fused[c], c))[:k]
         return [
-            Hit(self.records[c], fused[c], similarity.get(c, 0.0), d_rank.get(c), s_rank.get(c))
-            for c in best
+            Hit(self.records[c], fused[c], similarity.get(c, 0.0), d_rank.get(c), s_rank.get(c)) for c in best
         ]
 
     def doc(self, doc_id: str) -> list[Record]:

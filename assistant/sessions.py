@@ -127,13 +127,24 @@ class SQLiteSessions:
         return json.loads(row[0]) if row else None
 
     def history(self, session_id: str, limit: int = 20) -> list[TurnRecord]:
-        rows = self._db().execute(
-            "SELECT id, n, created_at, message, reply FROM turns WHERE session_id = ? "
-            "ORDER BY n DESC LIMIT ?",
-            (session_id, limit),
-        ).fetchall()
+        rows = (
+            self._db()
+            .execute(
+                "SELECT id, n, created_at, message, reply FROM turns WHERE session_id = ? "
+                "ORDER BY n DESC LIMIT ?",
+                (session_id, limit),
+            )
+            .fetchall()
+        )
         return [
-            TurnRecord(turn_id=r[0], session_id=session_id, n=r[1], created_at=r[2], message=r[3], reply=json.loads(r[4]))
+            TurnRecord(
+                turn_id=r[0],
+                session_id=session_id,
+                n=r[1],
+                created_at=r[2],
+                message=r[3],
+                reply=json.loads(r[4]),
+            )
             for r in reversed(rows)
         ]
 
@@ -155,9 +166,11 @@ class SQLiteSessions:
             )
 
     def audit(self, session_id: str) -> list[AuditRecord]:
-        rows = self._db().execute(
-            "SELECT record FROM audit WHERE session_id = ? ORDER BY created_at", (session_id,)
-        ).fetchall()
+        rows = (
+            self._db()
+            .execute("SELECT record FROM audit WHERE session_id = ? ORDER BY created_at", (session_id,))
+            .fetchall()
+        )
         if not rows and self.load_state(session_id) is None:
             raise UnknownSession(session_id)
         return [AuditRecord.model_validate_json(r[0]) for r in rows]
@@ -171,7 +184,15 @@ class SQLiteSessions:
             db.execute(
                 "INSERT INTO feedback (id, turn_id, session_id, created_at, rating, reason, comment) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (fid, feedback.turn_id, row[0], time.time(), feedback.rating, feedback.reason, redact(feedback.comment)),
+                (
+                    fid,
+                    feedback.turn_id,
+                    row[0],
+                    time.time(),
+                    feedback.rating,
+                    feedback.reason,
+                    redact(feedback.comment),
+                ),
             )
         return fid
 

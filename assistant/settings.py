@@ -15,9 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(
-        env_prefix="RUNSOURCE_", env_file=".env", extra="ignore", frozen=True
-    )
+    model_config = SettingsConfigDict(env_prefix="RUNSOURCE_", env_file=".env", extra="ignore", frozen=True)
 
     # Where things live
     data_dir: Path = Field(ROOT / ".runsource", description="Index, session database, ONNX model.")
@@ -48,7 +46,7 @@ class Settings(BaseSettings):
     rate_limit_session_per_minute: int = Field(20, ge=1, description="Chat turns per session per minute.")
     cors_origins: list[str] = Field(
         default_factory=lambda: ["http://127.0.0.1:8000", "http://localhost:8000"],
-        description="Sites allowed to embed the widget (JSON list), e.g. [\"https://clinic.example\"].",
+        description='Sites allowed to embed the widget (JSON list), e.g. ["https://clinic.example"].',
     )
 
     # The clinic (escalation and booking wording)

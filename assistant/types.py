@@ -8,9 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 Channel = Literal["web", "slack", "discord", "api", "cli", "eval"]
-Intent = Literal[
-    "education", "exercise", "symptom", "greeting", "out_of_scope", "refusal", "clarify"
-]
+Intent = Literal["education", "exercise", "symptom", "greeting", "out_of_scope", "refusal", "clarify"]
 Mode = Literal["grounded", "llm"]
 LevelName = Literal["none", "evaluation", "urgent", "emergency"]
 

@@ -11,8 +11,8 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from assistant.embeddings import VectorEmbeddings, load_embeddings  # noqa: E402
-from assistant.settings import ROOT, Settings  # noqa: E402
+from assistant.embeddings import VectorEmbeddings, load_embeddings
+from assistant.settings import ROOT, Settings
 
 
 @pytest.fixture(scope="session")

@@ -60,12 +60,14 @@ def test_every_section_becomes_a_chunk_with_a_stable_id(tmp_path: Path) -> None:
     [
         (("kind: education", "kind: blogpost"), "kind"),
         (("reviewed_on: 2026-11-26", "reviewed_on: someday"), "reviewed_on"),
-        (("summary: \"A short direct answer for the test.\"\n", ""), "summary"),
+        (('summary: "A short direct answer for the test."\n', ""), "summary"),
         (("exercises: []", "exercises: []\ncolour: red"), "colour"),
         (("id: edu-test-topic", "id: edu-other"), "id"),
     ],
 )
-def test_a_bad_field_names_the_file_and_the_field(tmp_path: Path, change: tuple[str, str], field: str) -> None:
+def test_a_bad_field_names_the_file_and_the_field(
+    tmp_path: Path, change: tuple[str, str], field: str
+) -> None:
     path = write(tmp_path / "education", "edu-test-topic.md", GOOD.replace(*change))
     with pytest.raises(KnowledgeErrors) as caught:
         load_docs([path])
@@ -80,7 +82,9 @@ def test_missing_front_matter_in_a_curated_folder_is_an_error(tmp_path: Path) ->
 
 
 def test_a_link_to_an_unknown_exercise_is_an_error(tmp_path: Path) -> None:
-    path = write(tmp_path / "education", "edu-test-topic.md", GOOD.replace("exercises: []", "exercises: [ex-nope]"))
+    path = write(
+        tmp_path / "education", "edu-test-topic.md", GOOD.replace("exercises: []", "exercises: [ex-nope]")
+    )
     with pytest.raises(KnowledgeError, match="ex-nope"):
         check_links(load_docs([path]))
 

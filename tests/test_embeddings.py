@@ -4,7 +4,12 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.embeddings import OnnxMiniLMEmbeddings, SentenceTransformerEmbeddings, bundled_model_path, export_onnx
+from assistant.embeddings import (
+    OnnxMiniLMEmbeddings,
+    SentenceTransformerEmbeddings,
+    bundled_model_path,
+    export_onnx,
+)
 
 TEXTS = [
     "my low back hurts when I run",

@@ -62,10 +62,14 @@ def test_ingest_is_incremental(index) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_a_bad_file_leaves_the_index_untouched(index) -> None:  # type: ignore[no-untyped-def]
-    idx, counting, knowledge = index
+    idx, _, knowledge = index
     idx.ingest()
     before = [(r.id, r.text) for r in idx.records()]
-    write(knowledge / "education", "edu-broken.md", GOOD.replace("edu-test-topic", "edu-broken").replace("kind: education", "kind: nonsense"))
+    write(
+        knowledge / "education",
+        "edu-broken.md",
+        GOOD.replace("edu-test-topic", "edu-broken").replace("kind: education", "kind: nonsense"),
+    )
     (knowledge / "education" / "edu-test-topic.md").write_text(GOOD.replace("a thing", "an edited thing"))
     with pytest.raises(KnowledgeErrors, match=r"edu-broken\.md: field 'kind'"):
         idx.ingest()
@@ -73,7 +77,7 @@ def test_a_bad_file_leaves_the_index_untouched(index) -> None:  # type: ignore[n
 
 
 def test_rebuild_starts_from_nothing(index) -> None:  # type: ignore[no-untyped-def]
-    idx, counting, _ = index
+    idx, _, _ = index
     first = idx.ingest()
     rebuilt = idx.ingest(rebuild=True)
     assert rebuilt.added == first.added and rebuilt.unchanged == 0

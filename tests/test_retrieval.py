@@ -42,7 +42,9 @@ def test_hit_at_3_on_runners_questions(retriever: HybridRetriever, embeddings) -
         if rank is None or rank > 3:
             misses.append((case["id"], question, ranked[:3]))
     hit_at_3 = hits3 / len(GOLDEN)
-    print(f"\nretrieval: hit@3 {hit_at_3:.3f}  MRR {reciprocal / len(GOLDEN):.3f}  over {len(GOLDEN)} questions")
+    print(
+        f"\nretrieval: hit@3 {hit_at_3:.3f}  MRR {reciprocal / len(GOLDEN):.3f}  over {len(GOLDEN)} questions"
+    )
     for miss in misses:
         print("  miss:", miss)
     assert hit_at_3 >= 0.9

@@ -9,9 +9,17 @@ from assistant.sessions import AuditRecord, Feedback, SQLiteSessions, TurnRecord
 
 
 def turn(session: str, n: int, message: str = "hello") -> tuple[TurnRecord, AuditRecord]:
-    t = TurnRecord(turn_id=f"t_{session}_{n}", session_id=session, n=n, created_at=1000.0 + n, message=message,
-                   reply={"reply": f"answer {n}"})
-    a = AuditRecord(turn_id=t.turn_id, session_id=session, created_at=t.created_at, level="none", message=message)
+    t = TurnRecord(
+        turn_id=f"t_{session}_{n}",
+        session_id=session,
+        n=n,
+        created_at=1000.0 + n,
+        message=message,
+        reply={"reply": f"answer {n}"},
+    )
+    a = AuditRecord(
+        turn_id=t.turn_id, session_id=session, created_at=t.created_at, level="none", message=message
+    )
     return t, a
 
 
@@ -40,7 +48,9 @@ def test_feedback_needs_a_real_turn_and_is_redacted(tmp_path: Path) -> None:
     store = SQLiteSessions(tmp_path / "s.db")
     t, a = turn("s_c", 1)
     store.save_turn(t, {}, a)
-    store.add_feedback(Feedback(turn_id=t.turn_id, rating="down", reason="wrong", comment="mail me at a@b.co"))
+    store.add_feedback(
+        Feedback(turn_id=t.turn_id, rating="down", reason="wrong", comment="mail me at a@b.co")
+    )
     assert store.feedback_count() == 1
     with pytest.raises(UnknownSession):
         store.add_feedback(Feedback(turn_id="t_nope", rating="up"))

@@ -1,0 +1,92 @@
+"""HTTP routes: thin translations to and from `ChatService`."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import HTMLResponse, JSONResponse
+from markdown_it import MarkdownIt
+from pydantic import BaseModel, Field
+
+from assistant.api.deps import ServicesDep
+from assistant.errors import BackendUnavailable, NotFound
+from assistant.types import Channel, Reply
+
+router = APIRouter()
+_md = MarkdownIt("commonmark", {"html": False})
+
+
+class ChatIn(BaseModel):
+    message: str = Field(description="What the runner typed (1 to 4,000 characters).")
+    session_id: str | None = Field(None, max_length=100, pattern=r"^[A-Za-z0-9_-]+$")
+    channel: Channel = "api"
+
+
+class KnowledgeOut(BaseModel):
+    id: str
+    title: str
+    kind: str
+    url: str
+    text: str
+
+
+@router.post("/v1/chat", response_model=Reply, tags=["chat"])
+def chat(body: ChatIn, services: ServicesDep) -> Reply:
+    """One turn of the conversation; leave `session_id` out to start a new session."""
+    return services.chat.turn(body.session_id, body.message, body.channel)
+
+
+@router.get("/healthz", tags=["ops"])
+def healthz() -> dict[str, str]:
+    """The process is up."""
+    return {"status": "ok"}
+
+
+@router.get("/readyz", tags=["ops"])
+def readyz(services: ServicesDep) -> JSONResponse:
+    """Ready to answer: the knowledge index and the session store both respond."""
+    try:
+        services.sessions.ping()
+        chunks = services.index.count()
+    except BackendUnavailable as exc:
+        return JSONResponse({"status": "unavailable", "reason": exc.message}, status_code=503)
+    except Exception as exc:  # a store client's own error types vary
+        return JSONResponse({"status": "unavailable", "reason": str(exc)}, status_code=503)
+    if chunks == 0:
+        return JSONResponse(
+            {"status": "unavailable", "reason": "the knowledge index is empty"}, status_code=503
+        )
+    return JSONResponse({"status": "ready", "chunks": chunks})
+
+
+def _doc(services: ServicesDep, doc_id: str) -> KnowledgeOut:
+    records = services.retriever.doc(doc_id)
+    if not records:
+        raise NotFound(f"No knowledge entry with id {doc_id!r}.")
+    first = records[0]
+    text = "\n\n".join(f"## {r.heading}\n\n{r.text}" for r in records)
+    return KnowledgeOut(id=doc_id, title=first.title, kind=first.kind, url=first.url, text=text)
+
+
+@router.get("/v1/knowledge/{doc_id}", response_model=KnowledgeOut, tags=["knowledge"])
+def knowledge_json(doc_id: str, services: ServicesDep) -> KnowledgeOut:
+    """One knowledge entry as Markdown text (what citations point at)."""
+    return _doc(services, doc_id)
+
+
+@router.get("/knowledge/{doc_id}", response_class=HTMLResponse, tags=["knowledge"])
+def knowledge_page(doc_id: str, services: ServicesDep) -> HTMLResponse:
+    """One knowledge entry as a readable page (citation links open this)."""
+    doc = _doc(services, doc_id)
+    source = services.retriever.doc(doc_id)[0].source
+    body = _md.render(doc.text)
+    title = _md.renderInline(doc.title)
+    page = (
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+        f"<title>{title}</title><style>body{{font:17px/1.6 system-ui,sans-serif;max-width:42rem;"
+        "margin:2rem auto;padding:0 1rem;color:#1d2430}}h1{{line-height:1.2}}"
+        ".src{{color:#555;font-size:.9em}}</style></head><body>"
+        f"<main><h1>{title}</h1>{body}<p class='src'>Source: {_md.renderInline(source)}</p></main>"
+        "</body></html>"
+    )
+    return HTMLResponse(page)

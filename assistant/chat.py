@@ -1,0 +1,171 @@
+"""`ChatService.turn()`: the one pipeline every door calls (see DESIGN.md, "One turn, one pipeline").
+
+1. triage (rules, never an LLM)  2. route  3. retrieve  4. respond  5. check (output guard)
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from typing import TYPE_CHECKING
+
+from assistant.errors import EmptyMessage, MessageTooLong
+from assistant.redact import redact
+from assistant.responders.base import Draft, Responder, TurnInput
+from assistant.router import route
+from assistant.sessions import AuditRecord, SessionStore, TurnRecord, new_id
+from assistant.triage import TriageState
+from assistant.types import Channel, Level, Reply, Triage
+
+if TYPE_CHECKING:
+    from assistant.embeddings import VectorEmbeddings
+    from assistant.guard import OutputGuard
+    from assistant.retrieval import HybridRetriever
+    from assistant.triage import TriageEngine
+
+log = logging.getLogger("runsource.chat")
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_FOLLOW_UP = re.compile(
+    r"\b(it|that|this|those|these|them|they|one|more|again|harder|easier|how many|how often|how long)\b", re.I
+)
+
+
+def clean(message: str, limit: int) -> str:
+    """The message as the pipeline sees it; empty or over-long input is refused, never truncated."""
+    if not isinstance(message, str):
+        raise EmptyMessage()
+    # Lone surrogates (valid JSON escapes, invalid text) would break the tokenizer and SQLite.
+    text = _CONTROL.sub(" ", message.encode("utf-8", "replace").decode("utf-8")).strip()
+    if not text:
+        raise EmptyMessage()
+    if len(text) > limit:
+        raise MessageTooLong(len(text), limit)
+    return text
+
+
+class ChatService:
+    def __init__(
+        self,
+        *,
+        embeddings: VectorEmbeddings,
+        retriever: HybridRetriever,
+        triage: TriageEngine,
+        responder: Responder,
+        fallback: Responder,
+        guard: OutputGuard,
+        sessions: SessionStore,
+        knowledge_version: str,
+        max_chars: int = 4000,
+        k: int = 6,
+    ) -> None:
+        self.embeddings = embeddings
+        self.retriever = retriever
+        self.triage = triage
+        self.responder = responder
+        self.fallback = fallback
+        self.guard = guard
+        self.sessions = sessions
+        self.knowledge_version = knowledge_version
+        self.max_chars = max_chars
+        self.k = k
+
+    def search_query(self, message: str, history: list[TurnRecord]) -> str:
+        """Short follow-ups ("how many of those?") are searched together with the last question."""
+        if history and (len(message.split()) < 7 or _FOLLOW_UP.search(message)):
+            return f"{history[-1].message} {message}"
+        return message
+
+    def turn(self, session_id: str | None, message: str, channel: Channel = "api") -> Reply:
+        text = clean(message, self.max_chars)
+        session_id = session_id or new_id("s")
+        raw_state = self.sessions.load_state(session_id)
+        state = TriageState.model_validate(raw_state["triage"]) if raw_state else TriageState()
+        history = self.sessions.history(session_id, limit=6) if raw_state else []
+
+        query = self.search_query(text, history)
+        vector = self.embeddings.embed_array([text])[0]
+        assessment = self.triage.assess(text, state, vector)
+        if assessment.asking_about_flags:
+            query = f"{query} (red flags: warning signs that need urgent care)"
+        routed = route(text, assessment)
+        if routed.intent == "out_of_scope" and history and _FOLLOW_UP.search(text):
+            routed = route(query, assessment)  # "how do I make them harder?" refers to the last turn
+        search_vector = vector if query == text else self.embeddings.embed_array([query])[0]
+        hits = self.retriever.search(query, search_vector.tolist(), k=self.k)
+        turn_in = TurnInput(message=text, route=routed, assessment=assessment, hits=hits, history=history)
+
+        draft, guard_notes = self._respond(turn_in)
+        retrieved = list(dict.fromkeys(h.record.doc_id for h in hits))
+        reply = Reply(
+            session_id=session_id,
+            turn_id=new_id("t"),
+            reply=draft.text,
+            triage=Triage(level=assessment.level.label, flags=assessment.flags),
+            intent=routed.intent,
+            in_scope=routed.in_scope,
+            citations=draft.citations,
+            exercises=draft.exercises,
+            follow_ups=draft.follow_ups,
+            mode=draft.mode,
+            retrieved_ids=retrieved,
+        )
+        n = (history[-1].n + 1) if history else 1
+        record = TurnRecord(
+            turn_id=reply.turn_id,
+            session_id=session_id,
+            n=n,
+            created_at=time.time(),
+            message=text,
+            reply=reply.model_dump(),
+        )
+        audit = AuditRecord(
+            turn_id=reply.turn_id,
+            session_id=session_id,
+            created_at=record.created_at,
+            level=assessment.level.label,
+            flags=[{**f.model_dump(), "evidence": redact(f.evidence)} for f in assessment.flags],
+            rules_version=self.triage.version,
+            knowledge_version=self.knowledge_version,
+            message=redact(text),
+            guard=guard_notes,
+        )
+        self.sessions.save_turn(record, {"triage": assessment.state.model_dump(), "channel": channel}, audit)
+        if assessment.level >= Level.URGENT:
+            log.warning(
+                "triage %s for session %s: %s",
+                assessment.level.label,
+                session_id,
+                ", ".join(f.id for f in assessment.flags),
+            )
+        return reply
+
+    def _respond(self, turn: TurnInput) -> tuple[Draft, list[str]]:
+        """The configured responder, checked by the guard; the grounded reply when anything fails."""
+        notes: list[str] = []
+        try:
+            draft = self.responder.respond(turn)
+        except Exception as exc:  # a responder fault must never reach the runner
+            log.exception("responder failed; using the grounded reply")
+            notes.append(f"responder error: {type(exc).__name__}")
+            draft = self.fallback.respond(turn)
+        violations = self.check(draft, turn)
+        if violations and draft.mode != "grounded":
+            notes.extend(violations)
+            log.warning("guard replaced an %s reply: %s", draft.mode, "; ".join(violations))
+            draft = self.fallback.respond(turn)
+            violations = self.check(draft, turn)
+        if violations:
+            notes.extend(violations)
+            log.error("guard failed on the grounded reply: %s", "; ".join(violations))
+        return draft, notes + draft.notes
+
+    def check(self, draft: Draft, turn: TurnInput) -> list[str]:
+        return self.guard.check(
+            draft.text,
+            turn.assessment.level,
+            [c.id for c in draft.citations],
+            {h.record.doc_id for h in turn.hits},
+            bool(draft.exercises),
+        )

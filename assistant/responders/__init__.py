@@ -1,0 +1,1 @@
+"""Responders: grounded (default, offline) and LLM (LangChain, when configured)."""

@@ -1,0 +1,39 @@
+"""What every responder takes and gives back."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
+
+from assistant.types import Citation, ExerciseCard, Mode
+
+if TYPE_CHECKING:
+    from assistant.retrieval import Hit
+    from assistant.router import Route
+    from assistant.sessions import TurnRecord
+    from assistant.triage import Assessment
+
+
+@dataclass(frozen=True)
+class TurnInput:
+    """Everything the pipeline knows when it is time to write the reply."""
+
+    message: str
+    route: Route
+    assessment: Assessment
+    hits: list[Hit]
+    history: list[TurnRecord] = field(default_factory=list)
+
+
+@dataclass
+class Draft:
+    text: str
+    citations: list[Citation] = field(default_factory=list)
+    exercises: list[ExerciseCard] = field(default_factory=list)
+    follow_ups: list[str] = field(default_factory=list)
+    mode: Mode = "grounded"
+    notes: list[str] = field(default_factory=list)  # why a fallback happened, for the log
+
+
+class Responder(Protocol):
+    def respond(self, turn: TurnInput) -> Draft: ...

@@ -1,0 +1,145 @@
+"""Builds the services from settings: the one place concrete components are chosen."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from assistant.chat import ChatService
+from assistant.embeddings import VectorEmbeddings, load_embeddings
+from assistant.guard import OutputGuard
+from assistant.index import KnowledgeIndex, Record
+from assistant.prompts import Templates
+from assistant.responders.base import Responder, TurnInput
+from assistant.responders.grounded import GroundedResponder, Wording
+from assistant.retrieval import HybridRetriever
+from assistant.sessions import SessionStore, SQLiteSessions
+from assistant.settings import Settings
+from assistant.triage import TriageEngine
+from assistant.triage import wording as triage_wording
+from assistant.types import Level
+
+log = logging.getLogger("runsource")
+
+GROUNDED_VARS = {
+    "app_name",
+    "clinic_name",
+    "emergency_number",
+    "booking_url",
+    "name",
+    "url",
+    "dose",
+    "why",
+    "n",
+    "title",
+}
+
+
+def knowledge_version(records: list[Record]) -> str:
+    digest = hashlib.sha256()
+    for r in records:
+        digest.update(f"{r.id}\0{r.text}\0".encode())
+    return digest.hexdigest()[:12]
+
+
+def make_sessions(settings: Settings) -> SessionStore:
+    """SQLite by default; Redis when `RUNSOURCE_SESSIONS_URL` says so."""
+    if settings.sessions_url:
+        from assistant.sessions_redis import RedisSessions
+
+        return RedisSessions(settings.sessions_url)
+    return SQLiteSessions(settings.db_path)
+
+
+def make_wording(settings: Settings) -> Wording:
+    def escalation(level: Level, turn: TurnInput) -> str:
+        return triage_wording.escalation_text(
+            level, turn.assessment.flags, settings, about_other=turn.assessment.about_other
+        )
+
+    def refusal(kind: str, turn: TurnInput) -> str:
+        return triage_wording.refusal_text(kind, settings)
+
+    def clarify(turn: TurnInput) -> str:
+        return triage_wording.clarify_text(turn.assessment.clarify, settings)
+
+    return Wording(
+        escalation=escalation,
+        refusal=refusal,
+        clarify=clarify,
+        warning_signs=lambda: triage_wording.warning_signs_text(settings),
+        retraction=lambda: triage_wording.retraction_text(settings),
+    )
+
+
+@dataclass
+class Services:
+    settings: Settings
+    embeddings: VectorEmbeddings
+    index: KnowledgeIndex
+    retriever: HybridRetriever
+    chat: ChatService
+    sessions: SessionStore
+    grounded: GroundedResponder
+    started: float = field(default_factory=time.time)
+
+    @cached_property
+    def docs(self) -> dict[str, list[Record]]:
+        return self.retriever.by_doc
+
+    def retrieved_texts(self, doc_ids: list[str]) -> dict[str, str]:
+        """The full text of knowledge documents (for groundedness checks)."""
+        return {
+            d: "\n\n".join(r.text for r in self.retriever.doc(d)) for d in doc_ids if self.retriever.doc(d)
+        }
+
+
+def build_services(settings: Settings | None = None, *, ingest: bool = True) -> Services:
+    """Everything one process needs; brings the index up to date with the knowledge files first."""
+    settings = settings or Settings()
+    embeddings = load_embeddings(settings.embeddings, settings.data_dir)
+    index = KnowledgeIndex(settings, embeddings)
+    if ingest:  # incremental: unchanged chunks cost a digest comparison, not an embedding
+        report = index.ingest()
+        if report.added or report.updated or report.removed:
+            log.info("updated the knowledge index: %s", report)
+    records = index.records()
+    retriever = HybridRetriever(index.store, records, depth=max(20, settings.retrieval_k * 3))
+    templates = Templates.load(
+        settings.prompts_dir / "grounded.yaml",
+        GROUNDED_VARS,
+        {
+            "try_this_heading",
+            "exercise_line",
+            "sources_heading",
+            "source_line",
+            "safety_net",
+            "no_match",
+            "greeting",
+            "program_intro",
+        },
+    )
+    grounded = GroundedResponder(retriever, templates, make_wording(settings), settings)
+    responder: Responder = grounded
+    if settings.llm:
+        from assistant.responders.llm import LLMResponder
+
+        responder = LLMResponder.from_settings(settings, grounded)
+    sessions = make_sessions(settings)
+    triage = TriageEngine.load(settings.knowledge_dir / "red_flags", embeddings)
+    chat = ChatService(
+        embeddings=embeddings,
+        retriever=retriever,
+        triage=triage,
+        responder=responder,
+        fallback=grounded,
+        guard=OutputGuard(settings.emergency_number),
+        sessions=sessions,
+        knowledge_version=knowledge_version(records),
+        max_chars=settings.max_message_chars,
+        k=settings.retrieval_k,
+    )
+    return Services(settings, embeddings, index, retriever, chat, sessions, grounded)
