@@ -1,0 +1,214 @@
+"""Streaming chat (Server-Sent Events), session history and feedback: thin edges over ChatService.
+
+A streamed turn is three kinds of event, in order:
+
+    meta   triage, intent, citations and exercises, before any text (escalations show at once)
+    delta  {"text": "..."} pieces of the reply; joined, they are exactly `reply.reply`
+    done   the whole Reply object, as POST /v1/chat returns it
+    error  {"error": {...}} if the turn fails after the stream began (instead of done)
+
+The grounded responder writes the whole reply at once, so `replayed_turn` runs the ordinary turn
+and replays it as events. `turn_stream` is the one function the route calls: when ChatService
+gains a token-streaming turn, point `turn_stream` at an adapter for it and nothing else changes.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import AsyncIterator, Callable
+from typing import Any, Literal
+
+from fastapi import APIRouter, Path, Query
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+
+from assistant.api.deps import ServicesDep
+from assistant.api.routes import ChatIn
+from assistant.chat import ChatService
+from assistant.errors import NotFound, RunsourceError, UnknownSession
+from assistant.sessions import Feedback
+from assistant.types import Channel, Citation, ExerciseCard, Intent, Mode, Reply, Triage
+
+__all__ = [
+    "Delta",
+    "FeedbackIn",
+    "Meta",
+    "SessionOut",
+    "TurnEvent",
+    "encode_event",
+    "meta_of",
+    "replayed_turn",
+    "router",
+    "turn_stream",
+    "word_groups",
+]
+
+log = logging.getLogger("runsource.api.stream")
+router = APIRouter()
+
+SESSION_ID = r"^[A-Za-z0-9_-]+$"
+WORDS_PER_DELTA = 6
+
+
+class Meta(BaseModel):
+    """The first event: everything about the reply except its text."""
+
+    session_id: str
+    turn_id: str
+    triage: Triage
+    intent: Intent
+    in_scope: bool
+    citations: list[Citation]
+    exercises: list[ExerciseCard]
+    mode: Mode
+
+
+class Delta(BaseModel):
+    text: str
+
+
+TurnEvent = Meta | Delta | Reply
+TurnStream = Callable[[ChatService, str | None, str, Channel], AsyncIterator[TurnEvent]]
+
+
+def meta_of(reply: Reply) -> Meta:
+    return Meta(
+        session_id=reply.session_id,
+        turn_id=reply.turn_id,
+        triage=reply.triage,
+        intent=reply.intent,
+        in_scope=reply.in_scope,
+        citations=reply.citations,
+        exercises=reply.exercises,
+        mode=reply.mode,
+    )
+
+
+_WORD = re.compile(r"\S+\s*")
+
+
+def word_groups(text: str, size: int = WORDS_PER_DELTA) -> list[str]:
+    """`text` in pieces of `size` words, whitespace kept, so that "".join(pieces) == text."""
+    lead = text[: len(text) - len(text.lstrip())]
+    words = _WORD.findall(text)
+    pieces = ["".join(words[i : i + size]) for i in range(0, len(words), size)]
+    if lead:
+        pieces = [lead + pieces[0], *pieces[1:]] if pieces else [lead]
+    return pieces
+
+
+async def replayed_turn(
+    chat: ChatService, session_id: str | None, message: str, channel: Channel
+) -> AsyncIterator[TurnEvent]:
+    """One whole turn (in a worker thread: the pipeline is synchronous), replayed as events."""
+    reply = await run_in_threadpool(chat.turn, session_id, message, channel)
+    yield meta_of(reply)
+    for piece in word_groups(reply.reply):
+        yield Delta(text=piece)
+    yield reply
+
+
+turn_stream: TurnStream = replayed_turn
+
+
+def encode_event(event: TurnEvent) -> bytes:
+    name = "meta" if isinstance(event, Meta) else "delta" if isinstance(event, Delta) else "done"
+    return f"event: {name}\ndata: {event.model_dump_json()}\n\n".encode()
+
+
+async def _sse(first: TurnEvent, rest: AsyncIterator[TurnEvent]) -> AsyncIterator[bytes]:
+    yield encode_event(first)
+    try:
+        async for event in rest:
+            yield encode_event(event)
+    except Exception as exc:  # the status line is gone; say so in the stream instead
+        if isinstance(exc, RunsourceError):
+            error = {"code": exc.code, "message": exc.message}
+        else:
+            log.exception("streamed turn failed after it began")
+            error = {"code": "internal", "message": "Something went wrong on our side. Please try again."}
+        yield f"event: error\ndata: {json.dumps({'error': error})}\n\n".encode()
+
+
+_STREAM_DOC: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "Server-Sent Events: `meta`, then `delta` pieces, then `done` (or `error`).",
+        "content": {"text/event-stream": {"example": 'event: meta\ndata: {"session_id": "s_..."}\n\n'}},
+    }
+}
+
+
+@router.post("/v1/chat/stream", response_class=StreamingResponse, responses=_STREAM_DOC, tags=["chat"])
+async def chat_stream(body: ChatIn, services: ServicesDep) -> StreamingResponse:
+    """One turn as a stream: triage and sources first, then the text, then the whole reply."""
+    events = turn_stream(services.chat, body.session_id, body.message, body.channel)
+    # Input errors raise before the first event, so they still answer a plain 4xx error object.
+    first = await anext(events)
+    return StreamingResponse(
+        _sse(first, events),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )
+
+
+class TurnOut(BaseModel):
+    turn_id: str
+    created_at: float = Field(description="Seconds since the epoch.")
+    message: str
+    reply: Reply
+
+
+class SessionOut(BaseModel):
+    session_id: str
+    turns: list[TurnOut] = Field(description="Oldest first; the latest `limit` turns.")
+
+
+@router.get("/v1/sessions/{session_id}", response_model=SessionOut, tags=["chat"])
+def session_history(
+    services: ServicesDep,
+    session_id: str = Path(max_length=100, pattern=SESSION_ID),
+    limit: int = Query(50, ge=1, le=200, description="How many of the latest turns to return."),
+) -> SessionOut:
+    """A conversation so far, for a door that lost its copy (the widget after storage was cleared)."""
+    if services.sessions.load_state(session_id) is None:
+        raise UnknownSession(session_id)
+    turns = [
+        TurnOut(
+            turn_id=t.turn_id, created_at=t.created_at, message=t.message, reply=Reply.model_validate(t.reply)
+        )
+        for t in services.sessions.history(session_id, limit=limit)
+    ]
+    return SessionOut(session_id=session_id, turns=turns)
+
+
+Rating = Literal["up", "down"]
+Reason = Literal["unsafe", "wrong", "missed_symptom", "too_alarming", "other"]
+
+
+class FeedbackIn(BaseModel):
+    turn_id: str = Field(max_length=100, pattern=SESSION_ID, description="The `turn_id` of the reply rated.")
+    rating: Rating
+    reason: Reason | None = Field(None, description="Why a reply was rated down.")
+    comment: str = Field("", max_length=2000, description="Free text; personal details are redacted.")
+
+
+class FeedbackOut(BaseModel):
+    feedback_id: str
+
+
+@router.post("/v1/feedback", response_model=FeedbackOut, status_code=201, tags=["chat"])
+def feedback(body: FeedbackIn, services: ServicesDep) -> FeedbackOut:
+    """Rate one reply up or down, with a reason and a comment; stored with the session."""
+    try:
+        fid = services.sessions.add_feedback(
+            Feedback(
+                turn_id=body.turn_id, rating=body.rating, reason=body.reason, comment=body.comment.strip()
+            )
+        )
+    except UnknownSession:
+        message = f"No reply with turn_id {body.turn_id!r}. Use the turn_id of a reply in this session."
+        raise NotFound(message) from None
+    return FeedbackOut(feedback_id=fid)

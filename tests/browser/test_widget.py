@@ -1,0 +1,222 @@
+"""The widget in a real browser: ask, stream, cite, escalate, reload, keyboard, phone."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("playwright.sync_api", reason="playwright is not installed: pip install playwright")
+
+from playwright.sync_api import expect
+
+from tests.browser.conftest import PHONE, RECORDER, Trouble
+from tests.browser.helpers import Widget
+
+QUESTION = "my lower back aches on long runs, is it just tight hamstrings?"
+EMERGENCY = "my back hurts and since yesterday I can't feel the toilet paper when I wipe"
+
+
+def test_a_question_streams_in_and_its_citation_opens(
+    page: Any, server: str, trouble: Trouble, screenshots: Path
+) -> None:
+    page.goto("/")
+    widget = Widget(page).open()
+    assert widget.focused()["id"] == "rs-input", "opening the chat puts the cursor in the question box"
+
+    reply = widget.ask(QUESTION)
+
+    names = [e["name"] for e in widget.events() if e["name"] in ("meta", "delta", "done")]
+    assert names[0] == "meta" and names[-1] == "done" and names.count("delta") >= 2, names
+    meta = widget.events("meta")[-1]["detail"]
+    assert meta["session_id"] == reply["session_id"] and meta["turn_id"] == reply["turn_id"]
+    assert meta["citations"] == reply["citations"], "sources arrive before the text"
+    assert "".join(e["detail"]["text"] for e in widget.events("delta")) == reply["reply"]
+
+    message = widget.last_bot()
+    expect(message).not_to_have_class("streaming")
+    assert "hamstring" in message.locator(".md").inner_text().lower()
+    assert message.locator(".md strong, .md ol, .md ul").count() > 0, (
+        "the Markdown is rendered, not shown raw"
+    )
+    assert "**" not in message.locator(".md").inner_text()
+    expect(message.locator(".card")).to_have_count(len(reply["exercises"]))
+    for chip in reply["follow_ups"][:4]:
+        expect(page.locator("#runsource-widget .chip", has_text=chip)).to_be_visible()
+    expect(page.locator("#runsource-widget [aria-live=polite]")).to_contain_text("replied")
+    page.screenshot(path=str(screenshots / "widget-desktop.png"))
+
+    first = reply["citations"][0]
+    link = message.locator(f'a[href="{first["url"]}"]').first
+    expect(link).to_be_visible()
+    with page.context.expect_page() as opened:
+        link.click()
+    article = opened.value
+    article.wait_for_load_state()
+    assert article.url == first["url"]
+    assert article.url.startswith(f"{server}/knowledge/")
+    expect(article.locator("h1")).to_be_visible()
+    assert not trouble.page_errors and not trouble.dialogs
+    assert not trouble.console_errors, (
+        f"console errors (a CSP violation shows here): {trouble.console_errors}"
+    )
+
+
+def test_an_emergency_shows_the_alert_banner_before_the_text(page: Any, screenshots: Path) -> None:
+    page.goto("/")
+    widget = Widget(page).open()
+
+    reply = widget.ask(EMERGENCY)
+
+    assert reply["triage"]["level"] == "emergency"
+    banner = widget.last_bot().locator(".banner")
+    expect(banner).to_be_visible()
+    expect(banner).to_have_attribute("role", "alert")
+    expect(banner).to_contain_text("Emergency")
+    expect(banner.locator("a.cta")).to_have_attribute("href", "tel:911")
+    first_delta = widget.events("delta")[0]
+    assert first_delta["bannerShown"], "the banner is up before the first words of the reply"
+    expect(widget.last_bot().locator(".card")).to_have_count(0)
+    expect(page.locator("#runsource-widget .chip")).to_have_count(len(reply["follow_ups"][:4]))
+    page.screenshot(path=str(screenshots / "widget-emergency.png"))
+
+
+def test_a_reload_restores_the_conversation_and_reset_starts_over(page: Any) -> None:
+    page.goto("/")
+    widget = Widget(page).open()
+    first = widget.ask(QUESTION)
+    transcript = widget.panel.locator(".log").inner_text()
+
+    page.reload()
+    widget = Widget(page)
+    expect(widget.panel).to_be_visible()  # it was open, so it opens again
+    expect(widget.bot).to_have_count(1)
+    expect(widget.user).to_have_count(1)
+    assert widget.panel.locator(".log").inner_text() == transcript
+    assert page.evaluate("RUNsourceWidget.sessionId") == first["session_id"]
+
+    second = widget.ask("how do I make the exercises harder?")
+    assert second["session_id"] == first["session_id"], "the conversation carries on in the same session"
+
+    page.get_by_role("button", name="New conversation").click()
+    expect(widget.bot).to_have_count(0)
+    assert widget.storage()["sessionId"] is None
+    third = widget.ask(QUESTION)
+    assert third["session_id"] != first["session_id"]
+
+
+def test_a_lost_transcript_comes_back_from_the_server(page: Any) -> None:
+    page.goto("/")
+    widget = Widget(page).open()
+    reply = widget.ask(QUESTION)
+    page.evaluate(
+        """() => {
+          const k = Object.keys(localStorage).find(k => k.startsWith('runsource-widget:'));
+          const s = JSON.parse(localStorage.getItem(k));
+          s.items = [];
+          localStorage.setItem(k, JSON.stringify(s));
+        }"""
+    )
+    page.reload()
+    widget = Widget(page)
+    expect(widget.bot).to_have_count(1)
+    expect(widget.user).to_have_text(f"You said: {QUESTION}")
+    assert widget.storage()["items"][1]["reply"]["turn_id"] == reply["turn_id"]
+
+
+def test_keyboard_only(page: Any) -> None:
+    page.goto("/")
+    widget = Widget(page)
+    for _ in range(30):
+        page.keyboard.press("Tab")
+        if "launcher" in widget.focused()["cls"]:
+            break
+    else:
+        raise AssertionError("Tab never reached the chat button")
+    page.keyboard.press("Enter")
+    expect(widget.panel).to_be_visible()
+    assert widget.focused()["id"] == "rs-input"
+
+    page.keyboard.type(QUESTION)
+    done = widget.count("done")
+    page.keyboard.press("Enter")
+    first = widget.wait_done(done)
+
+    # Back from the question box lands on the suggested questions; Enter asks one.
+    page.keyboard.press("Shift+Tab")
+    chip = widget.focused()
+    assert "chip" in chip["cls"] and chip["text"] in first["follow_ups"]
+    done = widget.count("done")
+    page.keyboard.press("Enter")
+    widget.wait_done(done)
+    expect(widget.user.last).to_contain_text(chip["text"])
+
+    # Rate the last reply down, with a reason and a comment, by keyboard.
+    widget.input.focus()
+    for _ in range(15):
+        page.keyboard.press("Shift+Tab")
+        if widget.focused()["label"] == "Not helpful":
+            break
+    else:
+        raise AssertionError("Shift+Tab never reached the 'Not helpful' button")
+    page.keyboard.press("Enter")
+    assert widget.focused()["tag"] == "input", "the reasons get focus"
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Tab")
+    page.keyboard.type("It did not ask how long the pain has lasted.")
+    page.keyboard.press("Tab")
+    assert widget.focused()["text"] == "Send feedback"
+    with page.expect_response(lambda r: r.url.endswith("/v1/feedback")) as sent:
+        page.keyboard.press("Enter")
+    assert sent.value.status == 201
+    expect(widget.last_bot().locator(".thanks")).to_contain_text("Thank you")
+    assert widget.storage()["items"][-1]["feedback"] == {"rating": "down", "reason": "wrong"}
+
+    page.keyboard.press("Escape")
+    expect(widget.panel).to_be_hidden()
+    assert "launcher" in widget.focused()["cls"], "Esc returns focus to the chat button"
+    page.keyboard.press("Enter")
+    expect(widget.panel).to_be_visible()
+
+
+def test_phone_viewport_is_full_screen(phone_page: Any, screenshots: Path) -> None:
+    page = phone_page
+    page.goto("/")
+    widget = Widget(page)
+    widget.launcher.tap()
+    expect(widget.panel).to_be_visible()
+    box = widget.panel.bounding_box()
+    assert box == {"x": 0, "y": 0, "width": PHONE["width"], "height": PHONE["height"]}
+    expect(widget.launcher).to_be_hidden()
+
+    expect(widget.panel).to_have_attribute("aria-modal", "true")
+    widget.ask(QUESTION)
+    expect(widget.last_bot()).to_be_visible()
+    page.screenshot(path=str(screenshots / "widget-phone.png"))
+
+    # Full screen, the panel keeps focus: Tab from its last control comes back to its first.
+    page.locator("#runsource-widget .send").focus()
+    page.keyboard.press("Tab")
+    assert Widget(page).focused()["inWidget"], "Tab stays in the full-screen chat"
+    assert widget.focused()["text"] == "New conversation"
+    page.keyboard.press("Shift+Tab")
+    assert widget.focused()["label"] == "Send"
+    page.get_by_role("button", name="Close chat").tap()
+    expect(widget.panel).to_be_hidden()
+    expect(widget.launcher).to_be_visible()
+
+
+def test_dark_theme_follows_the_system(browser: Any, server: str, screenshots: Path) -> None:
+    context = browser.new_context(base_url=server, viewport=PHONE, color_scheme="dark", device_scale_factor=2)
+    context.add_init_script(RECORDER)
+    page = context.new_page()
+    try:
+        page.goto("/")
+        widget = Widget(page).open()
+        widget.ask(EMERGENCY)
+        background = widget.panel.evaluate("el => getComputedStyle(el).backgroundColor")
+        assert background == "rgb(21, 27, 35)", background
+        page.screenshot(path=str(screenshots / "widget-phone-dark.png"))
+    finally:
+        context.close()
