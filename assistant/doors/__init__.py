@@ -1,0 +1,1 @@
+"""Chat doors beyond HTTP: Slack and Discord (thin translations around ChatService)."""
