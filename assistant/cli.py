@@ -130,6 +130,16 @@ def cmd_audit(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_purge(args: argparse.Namespace) -> int:
+    from assistant.services import make_sessions
+
+    settings = _settings()
+    days = args.days or settings.session_retention_days
+    removed = make_sessions(settings).purge(days)
+    print(f"removed {removed} session(s) idle for more than {days} days")
+    return 0
+
+
 def cmd_discord_register(args: argparse.Namespace) -> int:
     from assistant.doors.discord import register_commands
 
@@ -168,6 +178,10 @@ def parser() -> argparse.ArgumentParser:
     audit = sub.add_parser("audit", help="show the triage audit trail of a session")
     audit.add_argument("session", help="the session id (s_...)")
     audit.set_defaults(func=cmd_audit)
+
+    purge = sub.add_parser("purge", help="delete sessions older than the retention period (run daily)")
+    purge.add_argument("--days", type=int, help="default: RUNSOURCE_SESSION_RETENTION_DAYS (90)")
+    purge.set_defaults(func=cmd_purge)
 
     discord = sub.add_parser("discord", help="the Discord app (see docs/discord.md)")
     dsub = discord.add_subparsers(dest="discord_command", required=True)

@@ -149,6 +149,7 @@ class SQLiteSessions:
         ]
 
     def save_turn(self, turn: TurnRecord, state: dict[str, Any], audit: AuditRecord) -> None:
+        """Store one turn; its number is the next free one, so two turns sent at once both land."""
         now = turn.created_at
         with self._tx() as db:
             db.execute(
@@ -156,9 +157,12 @@ class SQLiteSessions:
                 "ON CONFLICT(id) DO UPDATE SET updated_at = excluded.updated_at, state = excluded.state",
                 (turn.session_id, now, now, json.dumps(state)),
             )
+            (n,) = db.execute(
+                "SELECT COALESCE(MAX(n), 0) + 1 FROM turns WHERE session_id = ?", (turn.session_id,)
+            ).fetchone()
             db.execute(
                 "INSERT INTO turns (id, session_id, n, created_at, message, reply) VALUES (?, ?, ?, ?, ?, ?)",
-                (turn.turn_id, turn.session_id, turn.n, now, turn.message, json.dumps(turn.reply)),
+                (turn.turn_id, turn.session_id, n, now, turn.message, json.dumps(turn.reply)),
             )
             db.execute(
                 "INSERT INTO audit (turn_id, session_id, created_at, record) VALUES (?, ?, ?, ?)",

@@ -39,7 +39,7 @@ def test_a_failed_turn_writes_nothing(tmp_path: Path) -> None:
     t, a = turn("s_b", 1)
     store.save_turn(t, {"v": 1}, a)
     with pytest.raises(Exception, match="UNIQUE"):
-        store.save_turn(t, {"v": 2}, a)  # same turn number again: the whole turn is rolled back
+        store.save_turn(t, {"v": 2}, a)  # the same turn id again: the whole turn is rolled back
     assert store.load_state("s_b") == {"v": 1}
     assert len(store.history("s_b")) == 1
 
@@ -64,3 +64,12 @@ def test_purge_removes_old_sessions(tmp_path: Path) -> None:
     assert store.load_state("s_old") is None
     with pytest.raises(UnknownSession):
         store.audit("s_old")
+
+
+def test_two_turns_numbered_alike_both_land(tmp_path: Path) -> None:
+    store = SQLiteSessions(tmp_path / "s.db")
+    for suffix in ("x", "y"):  # two workers answered at once and both thought this was turn 1
+        t, a = turn("s_d", 1, message=suffix)
+        t = t.model_copy(update={"turn_id": f"t_{suffix}"})
+        store.save_turn(t, {}, a.model_copy(update={"turn_id": t.turn_id}))
+    assert [(t.n, t.message) for t in store.history("s_d")] == [(1, "x"), (2, "y")]

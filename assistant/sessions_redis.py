@@ -1,0 +1,254 @@
+"""Conversation sessions, feedback and the audit trail in Redis, shared by every worker and machine.
+
+Keys (all under one prefix, default ``runsource:``)::
+
+    s:{session}      hash    created_at, updated_at, state (JSON)
+    t:{session}      list    turns (TurnRecord JSON), oldest first
+    a:{session}      list    audit records (AuditRecord JSON), oldest first
+    f:{session}      set     feedback ids of the session (so a purge takes them too)
+    turn:{turn}      string  the session id of a turn (feedback looks it up)
+    fb:{feedback}    string  a Feedback JSON with its session and time
+    updated          zset    session ids by last update (the retention purge walks it)
+    feedback         zset    feedback ids by creation time
+
+One turn is written by one Lua script (turn, audit, state and indexes together), so a worker
+killed mid-turn or a connection dropped mid-write never leaves a half-written turn, and a
+retried write of the same turn is a no-op. Use one Redis primary (with AOF on for durability);
+the scripts touch several keys, so Redis Cluster is not supported.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+from urllib.parse import urlsplit, urlunsplit
+
+import redis
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from redis.retry import Retry
+
+from assistant.errors import BackendUnavailable, UnknownSession
+from assistant.redact import redact
+from assistant.sessions import AuditRecord, Feedback, TurnRecord, new_id
+
+__all__ = ["RedisSessions"]
+
+T = TypeVar("T")
+log = logging.getLogger("runsource.sessions")
+
+# KEYS: session hash, turns, audit, turn->session, updated zset
+# ARGV: session id, turn id, created_at, state JSON, turn JSON, audit JSON
+# Returns 1 when written, 0 when that turn id was already stored (an idempotent retry).
+_SAVE_TURN = """
+if redis.call('EXISTS', KEYS[4]) == 1 then
+  return 0
+end
+redis.call('HSETNX', KEYS[1], 'created_at', ARGV[3])
+redis.call('HSET', KEYS[1], 'updated_at', ARGV[3], 'state', ARGV[4])
+redis.call('RPUSH', KEYS[2], ARGV[5])
+redis.call('RPUSH', KEYS[3], ARGV[6])
+redis.call('SET', KEYS[4], ARGV[1])
+redis.call('ZADD', KEYS[5], ARGV[3], ARGV[1])
+return 1
+"""
+
+# KEYS: turn->session key, feedback key, feedback zset; ARGV: prefix, feedback id, created_at, JSON
+# Returns the session id, or false when the turn is unknown (nothing written then).
+_ADD_FEEDBACK = """
+local session = redis.call('GET', KEYS[1])
+if not session then
+  return false
+end
+redis.call('SET', KEYS[2], ARGV[4])
+redis.call('ZADD', KEYS[3], ARGV[3], ARGV[2])
+redis.call('SADD', ARGV[1] .. 'f:' .. session, ARGV[2])
+return session
+"""
+
+# KEYS: updated zset, feedback zset; ARGV: prefix, cutoff, batch size
+# Deletes up to one batch of sessions last updated before the cutoff, with their turns, audit
+# trail, turn index and feedback; then a batch of feedback older than the cutoff.
+# Returns {sessions deleted, stale feedback deleted}.
+_PURGE = """
+local p = ARGV[1]
+local old = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[2], 'LIMIT', 0, tonumber(ARGV[3]))
+for _, sid in ipairs(old) do
+  local turns = redis.call('LRANGE', p .. 't:' .. sid, 0, -1)
+  for _, raw in ipairs(turns) do
+    local ok, turn = pcall(cjson.decode, raw)
+    if ok and turn['turn_id'] then
+      redis.call('DEL', p .. 'turn:' .. turn['turn_id'])
+    end
+  end
+  local fids = redis.call('SMEMBERS', p .. 'f:' .. sid)
+  for _, fid in ipairs(fids) do
+    redis.call('DEL', p .. 'fb:' .. fid)
+    redis.call('ZREM', KEYS[2], fid)
+  end
+  redis.call('DEL', p .. 's:' .. sid, p .. 't:' .. sid, p .. 'a:' .. sid, p .. 'f:' .. sid)
+  redis.call('ZREM', KEYS[1], sid)
+end
+local stale = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', '(' .. ARGV[2], 'LIMIT', 0, tonumber(ARGV[3]))
+for _, fid in ipairs(stale) do
+  redis.call('DEL', p .. 'fb:' .. fid)
+  redis.call('ZREM', KEYS[2], fid)
+end
+return {#old, #stale}
+"""
+
+_PURGE_BATCH = 500
+
+
+def safe_url(url: str) -> str:
+    """The URL without its password, for messages and logs."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    user = f"{parts.username}:***@" if parts.username else ":***@"
+    return urlunsplit((parts.scheme, user + host, parts.path, parts.query, parts.fragment))
+
+
+class RedisSessions:
+    """Sessions in Redis (the `SessionStore` protocol); every worker and machine shares one."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        prefix: str = "runsource:",
+        connect_timeout_s: float = 1.0,
+        timeout_s: float = 3.0,
+    ) -> None:
+        self.url = safe_url(url)
+        self.prefix = prefix
+        # Few, quick retries: a restarted Redis leaves stale pooled connections worth one more try,
+        # but a Redis that is down must turn into a 503 within seconds, not hang a worker.
+        self.client: redis.Redis = redis.Redis.from_url(
+            url,
+            decode_responses=True,
+            socket_connect_timeout=connect_timeout_s,
+            socket_timeout=timeout_s,
+            retry=Retry(ExponentialBackoff(cap=0.2, base=0.02), 2),
+            retry_on_error=[RedisConnectionError, RedisTimeoutError],
+            health_check_interval=30,
+        )
+        self._save_turn = self.client.register_script(_SAVE_TURN)
+        self._add_feedback = self.client.register_script(_ADD_FEEDBACK)
+        self._purge = self.client.register_script(_PURGE)
+
+    def _key(self, kind: str, ident: str = "") -> str:
+        return f"{self.prefix}{kind}{ident}"
+
+    def _call(self, what: str, fn: Callable[[], T]) -> T:
+        """Run one Redis operation; any Redis failure becomes BackendUnavailable (a 503)."""
+        try:
+            return fn()
+        except RedisError as exc:
+            # The details (host, port) go to the operator's log; the 503 body names no address.
+            log.warning("Redis at %s failed to %s: %s: %s", self.url, what, type(exc).__name__, exc)
+            raise BackendUnavailable(
+                f"the session store (Redis) failed to {what} ({type(exc).__name__}). "
+                "Check that Redis is running and RUNSOURCE_SESSIONS_URL points at it."
+            ) from exc
+
+    def load_state(self, session_id: str) -> dict[str, Any] | None:
+        raw = self._call("load a session", lambda: self.client.hget(self._key("s:", session_id), "state"))
+        if raw is None:
+            return None
+        state: dict[str, Any] = json.loads(str(raw))
+        return state
+
+    def history(self, session_id: str, limit: int = 20) -> list[TurnRecord]:
+        if limit <= 0:
+            return []
+        rows: list[str] = self._call(
+            "read a session's history",
+            lambda: self.client.lrange(self._key("t:", session_id), -limit, -1),  # type: ignore[arg-type,return-value]
+        )
+        return [TurnRecord.model_validate_json(r) for r in rows]
+
+    def save_turn(self, turn: TurnRecord, state: dict[str, Any], audit: AuditRecord) -> None:
+        sid = turn.session_id
+        keys = [
+            self._key("s:", sid),
+            self._key("t:", sid),
+            self._key("a:", sid),
+            self._key("turn:", turn.turn_id),
+            self._key("updated"),
+        ]
+        args = [
+            sid,
+            turn.turn_id,
+            repr(turn.created_at),
+            json.dumps(state),
+            turn.model_dump_json(),
+            audit.model_dump_json(),
+        ]
+        self._call("save a turn", lambda: self._save_turn(keys=keys, args=args))
+
+    def audit(self, session_id: str) -> list[AuditRecord]:
+        def read() -> tuple[list[str], int]:
+            pipe = self.client.pipeline(transaction=True)
+            pipe.lrange(self._key("a:", session_id), 0, -1)
+            pipe.exists(self._key("s:", session_id))
+            rows, exists = pipe.execute()
+            return rows, int(exists)
+
+        rows, exists = self._call("read the audit trail", read)
+        if not rows and not exists:
+            raise UnknownSession(session_id)
+        return [AuditRecord.model_validate_json(r) for r in rows]
+
+    def add_feedback(self, feedback: Feedback) -> str:
+        fid = new_id("f")
+        now = time.time()
+        body = json.dumps(
+            {
+                "id": fid,
+                "turn_id": feedback.turn_id,
+                "created_at": now,
+                "rating": feedback.rating,
+                "reason": feedback.reason,
+                "comment": redact(feedback.comment),
+            }
+        )
+        keys = [self._key("turn:", feedback.turn_id), self._key("fb:", fid), self._key("feedback")]
+        session = self._call(
+            "save feedback",
+            lambda: self._add_feedback(keys=keys, args=[self.prefix, fid, repr(now), body]),
+        )
+        if not session:
+            raise UnknownSession(feedback.turn_id)
+        return fid
+
+    def feedback_count(self) -> int:
+        return int(self._call("count feedback", lambda: self.client.zcard(self._key("feedback"))))
+
+    def purge(self, older_than_days: int) -> int:
+        """Delete sessions (turns, audit, feedback) not updated for `older_than_days`; returns how many."""
+        cutoff = repr(time.time() - older_than_days * 86400)
+        keys = [self._key("updated"), self._key("feedback")]
+        total = 0
+        while True:  # batches keep each script short, so Redis never stalls other workers for long
+            sessions, feedback = self._call(
+                "purge old sessions",
+                lambda: self._purge(keys=keys, args=[self.prefix, cutoff, _PURGE_BATCH]),
+            )
+            total += int(sessions)
+            if int(sessions) < _PURGE_BATCH and int(feedback) < _PURGE_BATCH:
+                return total
+
+    def ping(self) -> None:
+        self._call("answer a ping", self.client.ping)
+
+    def close(self) -> None:
+        self.client.close()
