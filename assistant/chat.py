@@ -10,7 +10,7 @@ import re
 import time
 from typing import TYPE_CHECKING
 
-from assistant.errors import EmptyMessage, MessageTooLong
+from assistant.errors import BackendUnavailable, EmptyMessage, MessageTooLong
 from assistant.redact import redact
 from assistant.responders.base import Draft, Responder, TurnInput
 from assistant.router import route
@@ -89,11 +89,19 @@ class ChatService:
         assessment = self.triage.assess(text, state, vector)
         if assessment.asking_about_flags:
             query = f"{query} (red flags: warning signs that need urgent care)"
-        routed = route(text, assessment)
-        if routed.intent == "out_of_scope" and history and _FOLLOW_UP.search(text):
-            routed = route(query, assessment)  # "how do I make them harder?" refers to the last turn
         search_vector = vector if query == text else self.embeddings.embed_array([query])[0]
-        hits = self.retriever.search(query, search_vector.tolist(), k=self.k)
+        try:
+            hits = self.retriever.search(query, search_vector.tolist(), k=self.k)
+        except BackendUnavailable:
+            if assessment.level < Level.URGENT:
+                raise
+            hits = []  # an escalation needs no knowledge: the runner still gets it when the store is down
+        # routing sees how close the message is to the knowledge (best cosine similarity of the hits)
+        relevance = max((h.similarity for h in hits), default=None)
+        routed = route(text, assessment, relevance)
+        if routed.intent == "out_of_scope" and history and _FOLLOW_UP.search(text):
+            # "how do I make them harder?" refers to the last turn
+            routed = route(query, assessment, relevance)
         turn_in = TurnInput(message=text, route=routed, assessment=assessment, hits=hits, history=history)
 
         draft, guard_notes = self._respond(turn_in)

@@ -133,6 +133,44 @@ def hypothetical(sentence: str) -> bool:
     return bool(HYPOTHETICAL.search(sentence)) and not ASSERTED.search(sentence)
 
 
+# The runner's own harmless explanation, asked back for agreement: "that's normal fatigue, right?",
+# "it's just tiredness isn't it?", "surely that's fine?". A sign's `unless` (a harmless cause such
+# as fatigue) cancels it when the runner describes the circumstance, never when they ask to be
+# talked out of a warning sign, so these clauses are left out of the `unless` check.
+_GUESS_OPENER = re.compile(
+    r"^(?:(?:and|but|so|or|surely|probably|i guess|i think|i reckon|i bet|i assume|i hope) )*"
+    r"(?:that's|that is|it's|it is|this is|(?:that|it|this) (?:must|should|could|would|can only) be|must be"
+    r"|is that|is it|is this|isn't that|isn't it|could (?:it|that|this) be"
+    r"|(?:it|that|this) (?:is )?(?:just|only)|just|only|nothing)\b"
+)
+_GUESS_WORDS = re.compile(
+    r"\b(?:normal|fine|nothing|okay|ok|expected|common|usual|harmless|natural|just|only|all right|alright)\b"
+)
+_TAG = re.compile(
+    r"^(?:right|yeah|yes|correct|surely|isn't it|aren't they|no|innit|ok|okay|true|yep|agreed)$"
+)
+
+
+def without_own_guess(segment: str) -> str:
+    """The segment without the runner's reassurance-seeking guess ("..., that's normal fatigue, right?")."""
+    if "?" not in segment:
+        return segment
+    clauses: list[list[str]] = [[]]
+    for w in segment.split(" "):
+        if w in {",", ";", ":", "-"}:
+            clauses.append([])
+        else:
+            clauses[-1].append(w)
+    kept = []
+    for words in clauses:
+        text = " ".join(w for w in words if w not in {"?", "!", "."})
+        asks = "?" in words or any(_TAG.match(" ".join(c).strip(" ?!.")) for c in clauses if c is not words)
+        if asks and _GUESS_OPENER.match(text) and _GUESS_WORDS.search(text):
+            continue
+        kept.append(" ".join(words))
+    return " , ".join(kept)
+
+
 ASKING_ABOUT_FLAGS = _any(
     r"red flags?|warning signs?|danger signs?|cauda equina|ces|emergency|a & e|(?:the|to) er|hospital",
     r"911|999|112|urgent care|see a doctor|serious|worry|worried|worrying",

@@ -174,7 +174,7 @@ class TriageEngine:
     ) -> None:
         sign = cs.sign
         segment = segment_of(first)
-        if cs.unless is not None and cs.unless.search(segment):
+        if cs.unless is not None and cs.unless.search(context.without_own_guess(segment)):
             return
         if negated(doc, first, last):
             turn.denied.add(sign.id)

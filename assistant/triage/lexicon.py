@@ -29,7 +29,8 @@ SPOKEN = _pairs(
     "cuz=because coz=because bc=because wk=week wks=weeks yr=year yrs=years yo=years_old "
     "pls=please plz=please hrs=hours thru=through tho=though ok=okay whn=when wen=when "
     "bak=back cnt=can't carnt=can't dnt=don't realy=really bck=back abt=about nd=and wiv=with "
-    "wat=what cos=because probs=problems ppl=people prob=problem rly=really v=very b4=before"
+    "wat=what thats=that's whats=what's cos=because probs=problems ppl=people prob=problem rly=really "
+    "v=very b4=before tite=tight"
 )
 
 # Negation. "can't" is not here: "I can't feel the toilet paper" is the symptom itself, and rules

@@ -43,6 +43,10 @@ CASES: dict[str, dict[str, list[Case]]] = {
             "weeing takes forever to start now and the flow is pathetic",
             "my dad can't feel it when he needs a wee",
             "I wet the bed last night and I'm 40",
+            "I've had trouble starting to pee since my back flared up",  # any verb form
+            "ive had truble startng to pee",  # typos
+            "I have difficulty passing urine",
+            "it takes ages to start peeing now",
         ],
         "quiet": [
             "no bladder issues, just stiffness",
@@ -50,6 +54,7 @@ CASES: dict[str, dict[str, list[Case]]] = {
             "I need to pee a lot before races",
             "a wee bit stiff after the hills",
             "I used to have bladder problems after my second baby, all sorted now",
+            "no trouble starting to pee, just a stiff back",
         ],
     },
     "bowel_change": {
@@ -101,6 +106,9 @@ CASES: dict[str, dict[str, list[Case]]] = {
             "my foot flops when I walk",
             "my foot thuds down when I walk and I can't lift it",
             "my toes won't come up when I walk",
+            # the runner's own harmless guess, asked back, does not cancel it
+            "my foot has been slapping on the ground since last week's run, that's normal fatigue, right?",
+            "my foot has been slappin since last weeks run, thats just fatigue right?",  # typos
         ],
         "quiet": [
             "my legs felt like jelly at the end of the marathon",
@@ -108,6 +116,8 @@ CASES: dict[str, dict[str, list[Case]]] = {
             "I can walk on my heels and toes fine",
             "I dragged my feet getting out the door this morning",
             "my feet slap the ground when I run, is that overstriding?",
+            "my foot hasn't been slapping, I'm just tired after the long run, that's normal, right?",
+            "my legs feel heavy and weak when I'm tired, is that normal?",
         ],
     },
     "progressive_deficit": {
@@ -123,8 +133,15 @@ CASES: dict[str, dict[str, list[Case]]] = {
             ("I get sciatica on long runs", "yes"),
             ("my leg feels numb", "not sure"),
             "I think I have cauda equina",
+            "I've had cauda equina symptoms since yesterday",
         ],
-        "quiet": [("I get sciatica on long runs", "no"), "what is cauda equina?"],
+        "quiet": [
+            ("I get sciatica on long runs", "no"),
+            "what is cauda equina?",
+            # naming a condition is not a symptom
+            "Can you rule out cauda equina for me? I don't have any other symptoms.",
+            "can u rule out cauda equina for me",  # typos
+        ],
     },
     # ---------------------------------------------------------------- other emergencies
     "aortic_emergency": {
@@ -144,8 +161,15 @@ CASES: dict[str, dict[str, list[Case]]] = {
             "pain spreading down my left arm",
             "I suddenly got short of breath sitting down",
             "chst pain and back pain",  # typo
+            "My chest gets tight and it goes into my back when I run, and I get short of breath.",
+            "my chest gets tite and it goes into my bak",  # slang spelling, typo
+            "my chest keeps going really heavy on runs",
         ],
-        "quiet": ["I get out of breath on hills", "I've never had chest pain"],
+        "quiet": [
+            "I get out of breath on hills",
+            "I've never had chest pain",
+            "No chest tightness or shortness of breath, my back is just stiff when I run.",
+        ],
     },
     "collapse": {
         "fires": ["I collapsed at the end of my run", "I passed out after parkrun and my back hurts"],
@@ -284,9 +308,16 @@ CASES: dict[str, dict[str, list[Case]]] = {
             "sciatica on long runs",
             "electric pain down my leg into my foot",
             "sciattica",
+            # a side word between "my" and the leg, and "below the knee"
+            "My back pain travels into my left shin and foot.",
+            "my bak pain travles into my left shin",  # typos
+            "my back pain goes down my left leg past the knee into my calf",
+            "the pain goes past my knee when I run",
         ],
         "quiet": [
             "there's no pain going down my leg",
+            "My back pain doesn't travel into my shin or foot, it stays in my lower back.",
+            "I don't have any pain going past my knee",
             "what are sciatic nerve sliders?",
             "my sciatica cleared up years ago",
         ],
