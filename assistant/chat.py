@@ -1,6 +1,6 @@
 """`ChatService.turn()`: the one pipeline every door calls (see DESIGN.md, "One turn, one pipeline").
 
-1. triage (rules, never an LLM)  2. route  3. retrieve  4. respond  5. check (output guard)
+1. triage (rules, never an LLM)  2. retrieve  3. route (with retrieval relevance)  4. respond  5. check
 """
 
 from __future__ import annotations
@@ -8,6 +8,8 @@ from __future__ import annotations
 import logging
 import re
 import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from assistant.errors import BackendUnavailable, EmptyMessage, MessageTooLong
@@ -16,7 +18,7 @@ from assistant.responders.base import Draft, Responder, TurnInput
 from assistant.router import route
 from assistant.sessions import AuditRecord, SessionStore, TurnRecord, new_id
 from assistant.triage import TriageState
-from assistant.types import Channel, Level, Reply, Triage
+from assistant.types import Channel, Intent, Level, Reply, Triage
 
 if TYPE_CHECKING:
     from assistant.embeddings import VectorEmbeddings
@@ -43,6 +45,28 @@ def clean(message: str, limit: int) -> str:
     if len(text) > limit:
         raise MessageTooLong(len(text), limit)
     return text
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A turn up to the responder: cleaned message, session, triage, route, hits."""
+
+    session_id: str
+    turn_id: str
+    text: str
+    history: list[TurnRecord]
+    turn: TurnInput
+
+
+@dataclass(frozen=True)
+class TurnStart:
+    """What a stream can say before the reply's text: the session, the turn and its triage."""
+
+    session_id: str
+    turn_id: str
+    triage: Triage
+    intent: Intent
+    in_scope: bool
 
 
 class ChatService:
@@ -78,6 +102,36 @@ class ChatService:
         return message
 
     def turn(self, session_id: str | None, message: str, channel: Channel = "api") -> Reply:
+        p = self._prepare(session_id, message)
+        draft, guard_notes = self._respond(p.turn)
+        return self._finish(p, draft, guard_notes, channel)
+
+    def turn_stream(
+        self, session_id: str | None, message: str, channel: Channel = "api"
+    ) -> Iterator[TurnStart | str | Reply]:
+        """A `TurnStart`, the reply's text as the responder writes it, then the Reply. The Reply is
+        authoritative: when its text is not the deltas joined (a stream the guard stopped), show it."""
+        p = self._prepare(session_id, message)
+        a, r = p.turn.assessment, p.turn.route
+        yield TurnStart(
+            p.session_id, p.turn_id, Triage(level=a.level.label, flags=a.flags), r.intent, r.in_scope
+        )
+        respond_stream = getattr(self.responder, "respond_stream", None)
+        if respond_stream is None:
+            draft, notes = self._respond(p.turn)
+            yield draft.text
+        else:
+            try:
+                stream = respond_stream(p.turn)
+                yield from stream
+                draft, notes = stream.draft, []
+            except Exception as exc:  # a responder fault must never reach the runner
+                log.exception("responder stream failed; using the grounded reply")
+                draft, notes = self.fallback.respond(p.turn), [f"responder error: {type(exc).__name__}"]
+            draft, notes = self._checked(draft, p.turn, notes)
+        yield self._finish(p, draft, notes, channel)
+
+    def _prepare(self, session_id: str | None, message: str) -> Prepared:
         text = clean(message, self.max_chars)
         session_id = session_id or new_id("s")
         raw_state = self.sessions.load_state(session_id)
@@ -103,12 +157,15 @@ class ChatService:
             # "how do I make them harder?" refers to the last turn
             routed = route(query, assessment, relevance)
         turn_in = TurnInput(message=text, route=routed, assessment=assessment, hits=hits, history=history)
+        return Prepared(session_id, new_id("t"), text, history, turn_in)
 
-        draft, guard_notes = self._respond(turn_in)
+    def _finish(self, p: Prepared, draft: Draft, guard_notes: list[str], channel: Channel) -> Reply:
+        session_id, text, history, hits = p.session_id, p.text, p.history, p.turn.hits
+        assessment, routed = p.turn.assessment, p.turn.route
         retrieved = list(dict.fromkeys(h.record.doc_id for h in hits))
         reply = Reply(
             session_id=session_id,
-            turn_id=new_id("t"),
+            turn_id=p.turn_id,
             reply=draft.text,
             triage=Triage(level=assessment.level.label, flags=assessment.flags),
             intent=routed.intent,
@@ -158,6 +215,10 @@ class ChatService:
             log.exception("responder failed; using the grounded reply")
             notes.append(f"responder error: {type(exc).__name__}")
             draft = self.fallback.respond(turn)
+        return self._checked(draft, turn, notes)
+
+    def _checked(self, draft: Draft, turn: TurnInput, notes: list[str]) -> tuple[Draft, list[str]]:
+        """The guard on a finished draft; a failing non-grounded draft is replaced by the grounded one."""
         violations = self.check(draft, turn)
         if violations and draft.mode != "grounded":
             notes.extend(violations)

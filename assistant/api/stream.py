@@ -27,7 +27,7 @@ from starlette.concurrency import run_in_threadpool
 
 from assistant.api.deps import ServicesDep
 from assistant.api.routes import ChatIn
-from assistant.chat import ChatService
+from assistant.chat import ChatService, TurnStart
 from assistant.errors import NotFound, RunsourceError, UnknownSession
 from assistant.sessions import Feedback
 from assistant.types import Channel, Citation, ExerciseCard, Intent, Mode, Reply, Triage
@@ -42,6 +42,7 @@ __all__ = [
     "meta_of",
     "replayed_turn",
     "router",
+    "streamed_turn",
     "turn_stream",
     "word_groups",
 ]
@@ -111,7 +112,42 @@ async def replayed_turn(
     yield reply
 
 
-turn_stream: TurnStream = replayed_turn
+_END = object()
+
+
+async def streamed_turn(
+    chat: ChatService, session_id: str | None, message: str, channel: Channel
+) -> AsyncIterator[TurnEvent]:
+    """Real token deltas from a streaming responder (the LLM one); a replay for the grounded one.
+
+    The synchronous `ChatService.turn_stream` is stepped in a worker thread, one item at a time.
+    Citations and exercise cards are known only when the checked reply is done, so `meta` carries
+    the triage and `done` the rest; `done.reply` is authoritative if the guard stopped the stream.
+    """
+    if not hasattr(chat.responder, "respond_stream"):
+        async for event in replayed_turn(chat, session_id, message, channel):
+            yield event
+        return
+    items = chat.turn_stream(session_id, message, channel)
+    while (item := await run_in_threadpool(next, items, _END)) is not _END:
+        if isinstance(item, TurnStart):
+            yield Meta(
+                session_id=item.session_id,
+                turn_id=item.turn_id,
+                triage=item.triage,
+                intent=item.intent,
+                in_scope=item.in_scope,
+                citations=[],
+                exercises=[],
+                mode="llm",
+            )
+        elif isinstance(item, str):
+            yield Delta(text=item)
+        elif isinstance(item, Reply):
+            yield item
+
+
+turn_stream: TurnStream = streamed_turn
 
 
 def encode_event(event: TurnEvent) -> bytes:
