@@ -78,8 +78,9 @@ class Chunk(BaseModel):
 
     @property
     def embed_text(self) -> str:
-        """What the embedding sees: the title and heading give a short section its context."""
-        return f"{self.meta.title}. {self.heading}. {self.text}"
+        """What the embedding sees: title, tags (runners' words) and heading give a section context."""
+        tags = f" ({', '.join(self.meta.tags)})" if self.meta.tags else ""
+        return f"{self.meta.title}{tags}. {self.heading}. {self.text}"
 
 
 def slug(text: str) -> str:
