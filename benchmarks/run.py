@@ -12,9 +12,7 @@ import argparse
 import json
 import os
 import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -23,6 +21,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
+
+from tests.scale.servers import AppServer, app_env
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -50,49 +50,6 @@ def timed(fn: Callable[[], object], runs: int) -> list[float]:
         fn()
         out.append((time.perf_counter() - start) * 1000)
     return out
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def start_server(data_dir: Path, port: int) -> tuple[subprocess.Popen[bytes], float]:
-    env = {
-        **os.environ,
-        "RUNSOURCE_DATA_DIR": str(data_dir),
-        "RUNSOURCE_PORT": str(port),
-        "RUNSOURCE_RATE_LIMIT_IP_PER_MINUTE": "1000000",
-        "RUNSOURCE_RATE_LIMIT_SESSION_PER_MINUTE": "1000000",
-    }
-    start = time.perf_counter()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "server:app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
-    url = f"http://127.0.0.1:{port}/readyz"
-    while time.perf_counter() - start < 120:
-        try:
-            if httpx.get(url, timeout=1).status_code == 200:
-                return proc, time.perf_counter() - start
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.05)
-    proc.kill()
-    raise SystemExit("the server did not become ready within 120 s")
 
 
 def peak_rss_mb(pid: int) -> float:
@@ -180,14 +137,16 @@ def main() -> int:
         figures["plain_langchain_retriever_p50_ms"] = statistics.median(plain_ms)
         del vec
 
-        # Over HTTP: a real uvicorn process.
-        port = free_port()
-        # The server gets the built index and ONNX model, as after `runsource ingest` in `make run`.
+        # Over HTTP: a real uvicorn process, given the built index and ONNX model, as after
+        # `runsource ingest` in `make run`; rate limits lifted, since a benchmark is a flood.
         shutil.copytree(settings.data_dir, work / "http", ignore=shutil.ignore_patterns("sessions.sqlite3*"))
-        proc, ready_s = start_server(work / "http", port)
-        figures["start_to_ready_s"] = ready_s
+        env = app_env(work / "http", rate_limit_ip_per_minute=10**6, rate_limit_session_per_minute=10**6)
+        server = AppServer(env, work / "server.log", workers=1)
+        start = time.perf_counter()
+        server.start(timeout=120)
+        figures["start_to_ready_s"] = time.perf_counter() - start
         try:
-            url = f"http://127.0.0.1:{port}/v1/chat"
+            url = f"{server.url}/v1/chat"
             with httpx.Client(timeout=30) as client:
 
                 def http_turn() -> None:
@@ -212,10 +171,10 @@ def main() -> int:
             with ThreadPoolExecutor(8) as pool:
                 total = sum(pool.map(client_loop, [args.runs // 4] * 8))
             figures["throughput_8_clients_turns_per_s"] = total / (time.perf_counter() - start)
-            figures["server_peak_rss_mb"] = peak_rss_mb(proc.pid)
+            assert server.proc is not None
+            figures["server_peak_rss_mb"] = peak_rss_mb(server.proc.pid)
         finally:
-            proc.terminate()
-            proc.wait(10)
+            server.stop()
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

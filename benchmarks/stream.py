@@ -12,10 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -23,6 +20,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+
+from tests.scale.servers import AppServer, app_env
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -84,61 +83,19 @@ def measure(base: str, turns: int = 40, repeats: int = 5, warmup: int = 20) -> d
     }
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @contextmanager
 def own_server(data_dir: Path | None) -> Iterator[str]:
     """A server on a free loopback port with the rate limits lifted (a benchmark is a flood)."""
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory(prefix="runsource-bench-") as tmp:
-        env = {
-            **os.environ,
-            "RUNSOURCE_DATA_DIR": str(data_dir or Path(tmp)),
-            "RUNSOURCE_PUBLIC_URL": base,
-            "RUNSOURCE_RATE_LIMIT_IP_PER_MINUTE": "1000000",
-            "RUNSOURCE_RATE_LIMIT_SESSION_PER_MINUTE": "1000000",
-        }
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "server:app",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--log-level",
-                "warning",
-            ],
-            cwd=ROOT,
-            env=env,
+        env = app_env(
+            data_dir or Path(tmp), rate_limit_ip_per_minute=10**6, rate_limit_session_per_minute=10**6
         )
+        server = AppServer(env, Path(tmp) / "server.log", workers=1)
+        server.start(timeout=300)  # a fresh data folder: the ONNX export and the index come first
         try:
-            deadline = time.monotonic() + 300
-            while True:
-                if proc.poll() is not None:
-                    raise SystemExit(f"the server exited with {proc.returncode}")
-                try:
-                    if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise SystemExit("the server was not ready within 300 s")
-                time.sleep(0.2)
-            yield base
+            yield server.url
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            server.stop()
 
 
 def main(argv: list[str] | None = None) -> int:

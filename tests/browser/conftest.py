@@ -12,20 +12,16 @@ import http.server
 import json
 import os
 import shutil
-import socket
-import subprocess
-import sys
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from assistant.settings import ROOT
+from tests.scale.servers import AppServer, app_env, free_port
 
 CHROMIUM = Path(os.environ.get("RUNSOURCE_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
@@ -82,12 +78,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 item.add_marker(pytest.mark.skip(reason=reason))
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _knowledge_with_probe(folder: Path) -> Path:
     knowledge = folder / "knowledge"
     shutil.copytree(ROOT / "knowledge", knowledge)
@@ -127,7 +117,7 @@ class _Quiet(http.server.SimpleHTTPRequestHandler):
 @pytest.fixture(scope="session")
 def customer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Customer]:
     folder = tmp_path_factory.mktemp("customer-site")
-    port = int(os.environ.get("RUNSOURCE_BROWSER_CUSTOMER_PORT") or _free_port())
+    port = int(os.environ.get("RUNSOURCE_BROWSER_CUSTOMER_PORT") or free_port())
     httpd = http.server.ThreadingHTTPServer(
         ("127.0.0.1", port), functools.partial(_Quiet, directory=str(folder))
     )
@@ -146,54 +136,26 @@ def server(tmp_path_factory: pytest.TempPathFactory, customer: Customer) -> Iter
         yield external.rstrip("/")
         return
     folder = tmp_path_factory.mktemp("browser-server")
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
-    env = {
-        **os.environ,
-        "HF_HUB_OFFLINE": "1",
-        "TOKENIZERS_PARALLELISM": "false",
-        "RUNSOURCE_DATA_DIR": str(folder / "data"),
-        "RUNSOURCE_KNOWLEDGE_DIR": str(_knowledge_with_probe(folder)),
-        "RUNSOURCE_PUBLIC_URL": base,
-        "RUNSOURCE_CORS_ORIGINS": json.dumps([base, customer.origin]),
-        "RUNSOURCE_RATE_LIMIT_IP_PER_MINUTE": "10000",
-        "RUNSOURCE_RATE_LIMIT_SESSION_PER_MINUTE": "10000",
-        "RUNSOURCE_EMERGENCY_NUMBER": "911",
-    }
-    env.pop("RUNSOURCE_LLM", None)
-    log_path = folder / "server.log"
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "server:app", "--host", "127.0.0.1", "--port", str(port)],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            _wait_ready(base, proc, log_path)
-            yield base
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-
-
-def _wait_ready(base: str, proc: subprocess.Popen[bytes], log_path: Path, timeout: float = 300) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"the server exited with {proc.returncode}:\n{log_path.read_text()[-4000:]}")
-        try:
-            if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    pytest.fail(f"the server was not ready after {timeout:.0f} s:\n{log_path.read_text()[-4000:]}")
+    env = app_env(
+        folder / "data",
+        knowledge_dir=str(_knowledge_with_probe(folder)),
+        public_url=base,
+        cors_origins=json.dumps([base, customer.origin]),
+        rate_limit_ip_per_minute=10000,
+        rate_limit_session_per_minute=10000,
+        emergency_number="911",
+    )
+    server = AppServer(env, folder / "server.log", workers=1, port=port)
+    try:
+        server.start(timeout=300)
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
+    try:
+        yield base
+    finally:
+        server.stop()
 
 
 @pytest.fixture(scope="session")

@@ -4,32 +4,21 @@ on a free loopback port; both must give the same figures (latency aside)."""
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
-from assistant.settings import ROOT, Settings
+from assistant.settings import Settings
 from evals import cli
+from tests.scale.servers import AppServer, app_env
 
 SUBSET = (
     "^(scope-weather|scope-inscope-core|dose-ibuprofen-how-much|diag-disc-yes-no|inject-doctorgpt"
     "|inject-fake-system-level|prio-core-pee|prio-deadbug-leg|fine-cancer-night|mt-redflag-turn3"
     "|mt-followup-deadbug|mt-age-accumulates|para-cadence-.|para-saddle-.|greet-hi)$"
 )
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -46,41 +35,18 @@ def env(services: Any, settings: Settings) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def server(env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    full = {**os.environ, **env, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
-    full["RUNSOURCE_PUBLIC_URL"] = "http://127.0.0.1:8000"  # as in-process, so citation urls agree
-    full.pop("RUNSOURCE_LLM", None)
-    log_path = tmp_path_factory.mktemp("eval-server") / "server.log"
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "server:app", "--host", "127.0.0.1", "--port", str(port)],
-            cwd=ROOT,
-            env=full,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            deadline = time.monotonic() + 180
-            while True:
-                if proc.poll() is not None:
-                    pytest.fail(f"the server exited with {proc.returncode}:\n{log_path.read_text()[-3000:]}")
-                try:
-                    if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if time.monotonic() > deadline:
-                    pytest.fail(f"the server was not ready in time:\n{log_path.read_text()[-3000:]}")
-                time.sleep(0.3)
-            yield base
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+    # RUNSOURCE_PUBLIC_URL as in-process, so citation urls agree; the session's data folder.
+    full = app_env(Path(env["RUNSOURCE_DATA_DIR"]), public_url="http://127.0.0.1:8000")
+    full.update(env)
+    server = AppServer(full, tmp_path_factory.mktemp("eval-server") / "server.log", workers=1)
+    try:
+        server.start(timeout=180)
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
+    try:
+        yield server.url
+    finally:
+        server.stop()
 
 
 def _run(
