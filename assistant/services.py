@@ -17,25 +17,15 @@ from assistant.responders.base import Responder, TurnInput
 from assistant.responders.grounded import GroundedResponder, Wording
 from assistant.retrieval import HybridRetriever
 from assistant.sessions import SessionStore, SQLiteSessions
-from assistant.settings import Settings
+from assistant.settings import CLINIC_VARS, Settings
 from assistant.triage import TriageEngine
 from assistant.triage import wording as triage_wording
 from assistant.types import Level
 
 log = logging.getLogger("runsource")
 
-GROUNDED_VARS = {
-    "app_name",
-    "clinic_name",
-    "emergency_number",
-    "booking_url",
-    "name",
-    "url",
-    "dose",
-    "why",
-    "n",
-    "title",
-}
+# What prompts/grounded.yaml may name: the clinic's details and an exercise or source line's parts.
+GROUNDED_VARS = {*CLINIC_VARS, "name", "url", "dose", "why", "n", "title"}
 
 
 def knowledge_version(records: list[Record]) -> str:

@@ -12,6 +12,7 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
+CLINIC_VARS = ("app_name", "clinic_name", "emergency_number", "booking_url", "clinic_phone", "urgent_care")
 
 
 class Settings(BaseSettings):
@@ -79,6 +80,10 @@ class Settings(BaseSettings):
         if not self.public_url.startswith(("http://", "https://")):
             raise ValueError("RUNSOURCE_PUBLIC_URL must start with http:// or https://")
         return self
+
+    def clinic_vars(self) -> dict[str, str]:
+        """The clinic's details, as the reply templates in prompts/ name them."""
+        return {name: str(getattr(self, name)) for name in CLINIC_VARS}
 
     @property
     def db_path(self) -> Path:

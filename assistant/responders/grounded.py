@@ -74,15 +74,6 @@ class GroundedResponder:
             return path
         return self.settings.public_url.rstrip("/") + "/" + path.lstrip("/")
 
-    def _vars(self) -> dict[str, str]:
-        s = self.settings
-        return {
-            "app_name": s.app_name,
-            "clinic_name": s.clinic_name,
-            "emergency_number": s.emergency_number,
-            "booking_url": s.booking_url,
-        }
-
     def card(self, doc_id: str) -> ExerciseCard | None:
         records = self.retriever.doc(doc_id)
         if not records or records[0].kind != "exercise":
@@ -149,7 +140,7 @@ class GroundedResponder:
                 level,
                 turn,
                 Draft(
-                    text=self.t.render("greeting", **self._vars()),
+                    text=self.t.render("greeting", **self.settings.clinic_vars()),
                     follow_ups=[
                         "My low back hurts when I run. Is it just tight hamstrings?",
                         "What exercises help a runner's low back?",
@@ -165,7 +156,7 @@ class GroundedResponder:
         body = [self.wording.warning_signs()]
         explained = next((h.record for h in turn.hits if h.record.doc_id == RED_FLAGS_DOC), None)
         if explained is None:
-            return Draft(text=body[0] + "\n\n" + self.t.render("safety_net", **self._vars()))
+            return Draft(text=body[0] + "\n\n" + self.t.render("safety_net", **self.settings.clinic_vars()))
         body.append(f"{explained.summary} [1]")
         return self._finish(body, [explained], [], turn.hits)
 
@@ -177,7 +168,7 @@ class GroundedResponder:
     def compose(self, turn: TurnInput) -> Draft:
         hits = [h for h in turn.hits if h.similarity >= MIN_SIMILARITY or h.sparse_rank == 0]
         if not hits or max(h.similarity for h in turn.hits) < MIN_SIMILARITY:
-            return Draft(text=self.t.render("no_match", **self._vars()))
+            return Draft(text=self.t.render("no_match", **self.settings.clinic_vars()))
         if turn.route.intent == "exercise":
             practical = [h for h in hits if h.record.kind in ("exercise", "program")]
             hits = practical + [h for h in hits if h not in practical]
@@ -196,14 +187,14 @@ class GroundedResponder:
         hits: Sequence[Hit],
     ) -> Draft:
         if cards:
-            body.append(self.t.render("try_this_heading", **self._vars()))
+            body.append(self.t.render("try_this_heading", **self.settings.clinic_vars()))
             body.append(
                 "\n".join(
                     self.t.render("exercise_line", name=c.name, url=c.url, dose=c.dose.rstrip("."), why=c.why)
                     for c in cards
                 )
             )
-        body.append(self.t.render("safety_net", **self._vars()))
+        body.append(self.t.render("safety_net", **self.settings.clinic_vars()))
         citations = [
             Citation(
                 id=r.doc_id,

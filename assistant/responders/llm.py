@@ -272,25 +272,16 @@ class LLMResponder:
     def _tail(self, base: Draft) -> str:
         """The grounded reply's exercise cards and safety net, word for word; the sources follow."""
         g = self.grounded
-        safety = g.t.render("safety_net", **self._vars())
+        safety = g.t.render("safety_net", **self.settings.clinic_vars())
         text = base.text.split(g.t.render("sources_heading"), 1)[0]
-        start = text.find(g.t.render("try_this_heading", **self._vars()))
+        start = text.find(g.t.render("try_this_heading", **self.settings.clinic_vars()))
         if base.exercises and start >= 0 and safety in text[start:]:
             return text[start:].strip()
         return safety
 
     # ------------------------------------------------------------------ the model
-    def _vars(self) -> dict[str, str]:
-        s = self.settings
-        return {
-            "app_name": s.app_name,
-            "clinic_name": s.clinic_name,
-            "emergency_number": s.emergency_number,
-            "booking_url": s.booking_url,
-        }
-
     def _messages(self, turn: TurnInput, sources: Sequence[Source], level: Level) -> list[BaseMessage]:
-        v = self._vars()
+        v = self.settings.clinic_vars()
         rule = self.p.render("level_evaluation" if level == Level.EVALUATION else "level_none", **v)
         system = SystemMessage(self.p.render("system", level_rule=rule, **v))
         numbered = "\n\n".join(
@@ -303,9 +294,9 @@ class LLMResponder:
         """Earlier turns, newest kept first, within HISTORY_TOKENS; old [n] would mislead, so go."""
         g = self.grounded
         cut = [
-            g.t.render("try_this_heading", **self._vars()),
+            g.t.render("try_this_heading", **self.settings.clinic_vars()),
             g.t.render("sources_heading"),
-            g.t.render("safety_net", **self._vars()),
+            g.t.render("safety_net", **self.settings.clinic_vars()),
         ]
         messages: list[BaseMessage] = []
         for record in turn.history:

@@ -11,10 +11,10 @@ from pathlib import Path
 
 from assistant.errors import ConfigError
 from assistant.prompts import Templates
-from assistant.settings import Settings
+from assistant.settings import CLINIC_VARS, Settings
 from assistant.types import Flag, Level
 
-SETTINGS_VARS = {"emergency_number", "clinic_name", "booking_url", "clinic_phone", "urgent_care", "app_name"}
+SETTINGS_VARS = set(CLINIC_VARS)
 ALLOWED = SETTINGS_VARS | {"signs"}
 REFUSALS = {"dose", "diagnosis", "injection", "abuse"}
 SCREENING = ("saddle_bladder", "both_legs", "weakness")
@@ -51,7 +51,7 @@ def _templates(settings: Settings) -> Templates:
 
 
 def _vars(settings: Settings) -> dict[str, str]:
-    return {name: str(getattr(settings, name)) for name in SETTINGS_VARS}
+    return settings.clinic_vars()
 
 
 def _signs(flags: list[Flag], level: Level) -> str:
