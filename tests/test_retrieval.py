@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from assistant.index import KnowledgeIndex
@@ -59,3 +60,16 @@ def test_kind_filter_returns_only_that_kind(retriever: HybridRetriever, embeddin
 def test_bm25_finds_exact_words_the_embedding_may_blur(retriever: HybridRetriever) -> None:
     assert retriever.sparse("copenhagen adduction", 3)[0].startswith("ex-copenhagen-adduction")
     assert tokens("Running stretches") == ["runn", "stretch"]
+
+
+def test_postings_bm25_scores_equal_rank_bm25(retriever: HybridRetriever) -> None:
+    from rank_bm25 import BM25Okapi
+
+    from assistant.retrieval import PostingsBM25
+
+    corpus = [
+        tokens(f"{r.title} {r.heading} {' '.join(r.tags)} {r.text}") for r in retriever.records.values()
+    ]
+    fast, slow = PostingsBM25(corpus), BM25Okapi(corpus)
+    for query in ("tight hamstrings long run", "glute bridge dose", "copenhagen", "zzz unknown words"):
+        assert np.allclose(fast.scores(tokens(query)), slow.get_scores(tokens(query)))
