@@ -132,8 +132,8 @@ class KnowledgeIndex:
             collection_metadata={"hnsw:space": "cosine"},
         )
 
-    @property
-    def _collection(self) -> Any:
+    def collection(self) -> Any:
+        """The Chroma collection itself (looked up on each call: a rebuild replaces it)."""
         return self.client.get_or_create_collection(
             self.settings.collection, metadata={"hnsw:space": "cosine"}
         )
@@ -141,7 +141,7 @@ class KnowledgeIndex:
     def records(self) -> list[Record]:
         """Every stored chunk with its metadata, grouped by document in file order."""
         try:
-            got = self._collection.get(include=["documents", "metadatas"])
+            got = self.collection().get(include=["documents", "metadatas"])
         except Exception as exc:  # the store's own errors vary by backend
             raise BackendUnavailable(f"the vector store cannot be read: {exc}") from exc
         rows = [
@@ -151,7 +151,7 @@ class KnowledgeIndex:
         return sorted(rows, key=lambda r: (r.doc_id, r.position))
 
     def count(self) -> int:
-        return int(self._collection.count())
+        return int(self.collection().count())
 
     def ingest(
         self,
@@ -170,7 +170,7 @@ class KnowledgeIndex:
 
         if rebuild:
             self.client.delete_collection(self.settings.collection)
-        collection = self._collection
+        collection = self.collection()
         existing = collection.get(include=["metadatas"])
         stored = {cid: dict(m or {}) for cid, m in zip(existing["ids"], existing["metadatas"], strict=True)}
 

@@ -141,8 +141,17 @@ class Hit:
 class HybridRetriever:
     """Search the indexed chunks by meaning and by words; Reciprocal Rank Fusion of the two."""
 
-    def __init__(self, store: VectorStore, records: Sequence[Record], depth: int = 20) -> None:
+    def __init__(
+        self,
+        store: VectorStore,
+        records: Sequence[Record],
+        depth: int = 20,
+        collection: Any | None = None,
+    ) -> None:
         self.store = store
+        # With the Chroma collection at hand, ask it for ids and distances only: the texts and
+        # metadata are already in `records`, and fetching them costs more than the search itself.
+        self.collection = collection
         self.records = {r.id: r for r in records}
         self._order = list(self.records)
         self._bm25 = (
@@ -161,15 +170,24 @@ class HybridRetriever:
         """Chunk ids with their cosine similarity, best first."""
         where = {"kind": {"$in": list(kinds)}} if kinds else None
         try:
-            found = self.store.similarity_search_by_vector_with_relevance_scores(  # type: ignore[attr-defined]
-                vector, k=k, filter=where
-            )
+            if self.collection is not None:
+                got = self.collection.query(
+                    query_embeddings=[vector], n_results=k, where=where, include=["distances"]
+                )
+                found = list(zip(got["ids"][0], got["distances"][0], strict=True))
+            else:
+                found = [
+                    (doc.id, dist)
+                    for doc, dist in self.store.similarity_search_by_vector_with_relevance_scores(  # type: ignore[attr-defined]
+                        vector, k=k, filter=where
+                    )
+                ]
         except Exception as exc:  # a Chroma server that is down must be a clear 503, not a 500 (issue 8)
             raise BackendUnavailable(
                 f"the vector store is not answering: {type(exc).__name__}: {exc}"
             ) from exc
         # The collection uses cosine space, where Chroma's distance is 1 - cosine similarity.
-        return [(doc.id, 1.0 - float(dist)) for doc, dist in found if doc.id in self.records]
+        return [(cid, 1.0 - float(dist)) for cid, dist in found if cid in self.records]
 
     def sparse(self, query: str, k: int, kinds: Sequence[str] | None = None) -> list[str]:
         if self._bm25 is None:

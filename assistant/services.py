@@ -97,7 +97,9 @@ def build_services(settings: Settings | None = None, *, ingest: bool = True) -> 
         if report.added or report.updated or report.removed:
             log.info("updated the knowledge index: %s", report)
     records = index.records()
-    retriever = HybridRetriever(index.store, records, depth=max(20, settings.retrieval_k * 3))
+    retriever = HybridRetriever(
+        index.store, records, depth=max(20, settings.retrieval_k * 3), collection=index.collection()
+    )
     templates = Templates.load(
         settings.prompts_dir / "grounded.yaml",
         GROUNDED_VARS,

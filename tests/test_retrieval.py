@@ -73,3 +73,14 @@ def test_postings_bm25_scores_equal_rank_bm25(retriever: HybridRetriever) -> Non
     fast, slow = PostingsBM25(corpus), BM25Okapi(corpus)
     for query in ("tight hamstrings long run", "glute bridge dose", "copenhagen", "zzz unknown words"):
         assert np.allclose(fast.scores(tokens(query)), slow.get_scores(tokens(query)))
+
+
+def test_the_fast_chroma_path_agrees_with_langchains(
+    settings, embeddings, retriever: HybridRetriever
+) -> None:  # type: ignore[no-untyped-def]
+    index = KnowledgeIndex(settings, embeddings)
+    fast = HybridRetriever(index.store, index.records(), collection=index.collection())
+    vector = embeddings.embed_query("my back aches on long runs")
+    slow_hits, fast_hits = retriever.dense(vector, 20), fast.dense(vector, 20)
+    assert [c for c, _ in fast_hits] == [c for c, _ in slow_hits]
+    assert np.allclose([s for _, s in fast_hits], [s for _, s in slow_hits], atol=1e-6)
