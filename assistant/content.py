@@ -73,7 +73,8 @@ class Chunk(BaseModel):
 
     @property
     def digest(self) -> str:
-        payload = f"{self.meta.model_dump_json()}\n{self.heading}\n{self.text}"
+        # Everything that shapes the stored chunk or its vector: a change re-embeds it.
+        payload = f"{self.meta.model_dump_json()}\n{self.embed_text}\n{self.text}"
         return hashlib.sha256(payload.encode()).hexdigest()[:24]
 
     @property

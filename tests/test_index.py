@@ -81,3 +81,13 @@ def test_rebuild_starts_from_nothing(index) -> None:  # type: ignore[no-untyped-
     first = idx.ingest()
     rebuilt = idx.ingest(rebuild=True)
     assert rebuilt.added == first.added and rebuilt.unchanged == 0
+
+
+def test_a_change_to_what_is_embedded_re_embeds(index) -> None:  # type: ignore[no-untyped-def]
+    idx, counting, knowledge = index
+    idx.ingest()
+    before = counting.embedded
+    path = knowledge / "education" / "edu-test-topic.md"
+    path.write_text(GOOD.replace("tags: [test]", "tags: [test, hamstrings]"))  # tags shape the vector
+    report = idx.ingest()
+    assert report.updated == 2 and counting.embedded == before + 2
