@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import threading
+from collections.abc import Callable
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request
 
@@ -18,3 +20,21 @@ def get_services(request: Request) -> Services:
 
 
 ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+T = TypeVar("T")
+_build_lock = threading.Lock()
+
+
+def built_once(request: Request, name: str, build: Callable[[Services], T]) -> T:
+    """An object kept on the app, built from the services on first use (the doors' adapters)."""
+    found: T | None = getattr(request.app.state, name, None)
+    if found is not None:
+        return found
+    services = get_services(request)
+    with _build_lock:
+        found = getattr(request.app.state, name, None)
+        if found is None:
+            found = build(services)
+            setattr(request.app.state, name, found)
+    return found

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -24,7 +23,7 @@ from fastapi.responses import JSONResponse
 from nacl.exceptions import BadSignatureError
 from nacl.signing import VerifyKey
 
-from assistant.api.deps import get_services
+from assistant.api.deps import built_once
 from assistant.doors.render import (
     discord_messages,
     door_session_id,
@@ -258,21 +257,9 @@ def _message(content: str, *, private: bool) -> dict[str, Any]:
     return {"type": CHANNEL_MESSAGE, "data": data}
 
 
-_door_lock = threading.Lock()
-
-
 def discord_door(request: Request) -> DiscordDoor:
     """The door of this app, built on the first Discord request (the services exist by then)."""
-    door: DiscordDoor | None = getattr(request.app.state, "discord_door", None)
-    if door is not None:
-        return door
-    services = get_services(request)
-    with _door_lock:
-        door = getattr(request.app.state, "discord_door", None)
-        if door is None:
-            door = DiscordDoor(services)
-            request.app.state.discord_door = door
-    return door
+    return built_once(request, "discord_door", DiscordDoor)
 
 
 @router.post("/discord/interactions", tags=["doors"], summary="Discord interactions endpoint")

@@ -28,7 +28,7 @@ from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_r
 from slack_sdk import WebClient
 from starlette.concurrency import run_in_threadpool
 
-from assistant.api.deps import get_services
+from assistant.api.deps import built_once
 from assistant.doors.render import (
     door_session_id,
     mentions_symptoms,
@@ -283,21 +283,9 @@ def _dm_offer(body: dict[str, Any]) -> str:
     return f":lock: Symptoms are personal. If you'd rather not discuss them here, {link}."
 
 
-_door_lock = threading.Lock()
-
-
 def slack_door(request: Request) -> SlackDoor:
     """The door of this app, built on the first Slack request (the services exist by then)."""
-    door: SlackDoor | None = getattr(request.app.state, "slack_door", None)
-    if door is not None:
-        return door
-    services = get_services(request)
-    with _door_lock:
-        door = getattr(request.app.state, "slack_door", None)
-        if door is None:
-            door = SlackDoor(services)
-            request.app.state.slack_door = door
-    return door
+    return built_once(request, "slack_door", SlackDoor)
 
 
 @router.post("/slack/events", tags=["doors"], summary="Slack Events API, slash commands and interactivity")
