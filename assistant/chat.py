@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from assistant.errors import BackendUnavailable, EmptyMessage, MessageTooLong
 from assistant.redact import redact
-from assistant.responders.base import Draft, Responder, TurnInput
+from assistant.responders.base import Draft, Fallback, Responder, TurnInput
 from assistant.router import route
 from assistant.sessions import AuditRecord, SessionStore, TurnRecord, new_id
 from assistant.triage import TriageState
@@ -77,7 +77,7 @@ class ChatService:
         retriever: HybridRetriever,
         triage: TriageEngine,
         responder: Responder,
-        fallback: Responder,
+        fallback: Fallback,
         guard: OutputGuard,
         sessions: SessionStore,
         knowledge_version: str,
@@ -227,7 +227,8 @@ class ChatService:
             violations = self.check(draft, turn)
         if violations:
             notes.extend(violations)
-            log.error("guard failed on the grounded reply: %s", "; ".join(violations))
+            log.error("guard replaced the grounded reply with the safe one: %s", "; ".join(violations))
+            draft = self.fallback.safe(turn)
         return draft, notes + draft.notes
 
     def check(self, draft: Draft, turn: TurnInput) -> list[str]:

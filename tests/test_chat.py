@@ -64,3 +64,27 @@ def test_the_audit_trail_records_rules_and_redacts(chat, data_dir: Path) -> None
     )
     assert out.returncode == 0, out.stderr
     assert "level=emergency" in out.stdout and "[email]" in out.stdout
+
+
+class _BrokenGrounded:
+    """A responder whose own reply breaks the rules (as a content bug would): the guard must catch it."""
+
+    def respond(self, turn):  # type: ignore[no-untyped-def]
+        from assistant.responders.base import Draft
+
+        return Draft(text="You have a herniated disc. Take 400 mg ibuprofen twice a day.", mode="grounded")
+
+
+def test_a_reply_failing_the_guard_is_replaced_by_the_safe_one(services) -> None:  # type: ignore[no-untyped-def]
+    from assistant.chat import ChatService
+
+    c = services.chat
+    chat = ChatService(
+        embeddings=c.embeddings, retriever=c.retriever, triage=c.triage, responder=_BrokenGrounded(),
+        fallback=c.fallback, guard=c.guard, sessions=c.sessions, knowledge_version=c.knowledge_version,
+    )  # fmt: skip
+    reply = chat.turn(None, "my lower back aches on long runs, is it just tight hamstrings?", "api")
+    assert "400 mg" not in reply.reply and "herniated" not in reply.reply
+    assert "not a diagnosis" in reply.reply
+    notes = services.sessions.audit(reply.session_id)[-1].guard
+    assert notes  # the failure is recorded in the audit trail

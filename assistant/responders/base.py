@@ -37,3 +37,9 @@ class Draft:
 
 class Responder(Protocol):
     def respond(self, turn: TurnInput) -> Draft: ...
+
+
+class Fallback(Responder, Protocol):
+    """The grounded responder's role when another reply fails: its own reply, or fixed wording."""
+
+    def safe(self, turn: TurnInput) -> Draft: ...

@@ -151,6 +151,14 @@ class GroundedResponder:
         draft = self.compose(turn)
         return self._with_escalation(level, turn, draft)
 
+    def safe(self, turn: TurnInput) -> Draft:
+        """The reply of last resort, when even a composed reply fails the guard: fixed wording only."""
+        level = turn.assessment.level
+        if level >= Level.EVALUATION:
+            return Draft(text=self.wording.escalation(level, turn))
+        vars = self.settings.clinic_vars()
+        return Draft(text=self.t.render("no_match", **vars) + "\n\n" + self.t.render("safety_net", **vars))
+
     def _warning_signs(self, turn: TurnInput) -> Draft:
         """ "What symptoms mean I should go to the ER?": the list, as education, not an alarm."""
         body = [self.wording.warning_signs()]
