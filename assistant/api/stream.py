@@ -76,16 +76,8 @@ TurnStream = Callable[[ChatService, str | None, str, Channel], AsyncIterator[Tur
 
 
 def meta_of(reply: Reply) -> Meta:
-    return Meta(
-        session_id=reply.session_id,
-        turn_id=reply.turn_id,
-        triage=reply.triage,
-        intent=reply.intent,
-        in_scope=reply.in_scope,
-        citations=reply.citations,
-        exercises=reply.exercises,
-        mode=reply.mode,
-    )
+    """The reply's fields that `meta` carries (everything but the text)."""
+    return Meta.model_validate(reply.model_dump(include=set(Meta.model_fields)))
 
 
 _WORD = re.compile(r"\S+\s*")
@@ -131,16 +123,7 @@ async def streamed_turn(
     items = chat.turn_stream(session_id, message, channel)
     while (item := await run_in_threadpool(next, items, _END)) is not _END:
         if isinstance(item, TurnStart):
-            yield Meta(
-                session_id=item.session_id,
-                turn_id=item.turn_id,
-                triage=item.triage,
-                intent=item.intent,
-                in_scope=item.in_scope,
-                citations=[],
-                exercises=[],
-                mode="llm",
-            )
+            yield Meta(**vars(item), citations=[], exercises=[], mode="llm")
         elif isinstance(item, str):
             yield Delta(text=item)
         elif isinstance(item, Reply):

@@ -48,15 +48,7 @@ def demo_css() -> FileResponse:
 def widget_config(services: ServicesDep) -> WidgetConfig:
     """Clinic details the widget shows in its banners and footer."""
     s = services.settings
-    return WidgetConfig(
-        app_name=s.app_name,
-        clinic_name=s.clinic_name,
-        emergency_number=s.emergency_number,
-        urgent_care=s.urgent_care,
-        booking_url=s.booking_url,
-        clinic_phone=s.clinic_phone,
-        max_message_chars=s.max_message_chars,
-    )
+    return WidgetConfig(**s.clinic_vars(), max_message_chars=s.max_message_chars)
 
 
 @cache
