@@ -6,7 +6,6 @@ import hashlib
 import logging
 import time
 from dataclasses import dataclass, field
-from functools import cached_property
 
 from assistant.chat import ChatService
 from assistant.embeddings import VectorEmbeddings, load_embeddings
@@ -62,6 +61,7 @@ def make_wording(settings: Settings) -> Wording:
         clarify=clarify,
         warning_signs=lambda: triage_wording.warning_signs_text(settings),
         retraction=lambda: triage_wording.retraction_text(settings),
+        safety_net=lambda: triage_wording.safety_net(settings),
     )
 
 
@@ -75,10 +75,6 @@ class Services:
     sessions: SessionStore
     grounded: GroundedResponder
     started: float = field(default_factory=time.time)
-
-    @cached_property
-    def docs(self) -> dict[str, list[Record]]:
-        return self.retriever.by_doc
 
     def retrieved_texts(self, doc_ids: list[str]) -> dict[str, str]:
         """The full text of knowledge documents (for groundedness checks)."""
@@ -108,7 +104,6 @@ def build_services(settings: Settings | None = None, *, ingest: bool = True) -> 
             "exercise_line",
             "sources_heading",
             "source_line",
-            "safety_net",
             "no_match",
             "greeting",
             "program_intro",

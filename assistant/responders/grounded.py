@@ -47,12 +47,14 @@ class Wording:
         clarify: Callable[[TurnInput], str],
         warning_signs: Callable[[], str],
         retraction: Callable[[], str],
+        safety_net: Callable[[], str],
     ) -> None:
         self.escalation = escalation
         self.refusal = refusal
         self.clarify = clarify
         self.warning_signs = warning_signs
         self.retraction = retraction
+        self.safety_net = safety_net
 
 
 class GroundedResponder:
@@ -157,14 +159,14 @@ class GroundedResponder:
         if level >= Level.EVALUATION:
             return Draft(text=self.wording.escalation(level, turn))
         vars = self.settings.clinic_vars()
-        return Draft(text=self.t.render("no_match", **vars) + "\n\n" + self.t.render("safety_net", **vars))
+        return Draft(text=self.t.render("no_match", **vars) + "\n\n" + self.wording.safety_net())
 
     def _warning_signs(self, turn: TurnInput) -> Draft:
         """ "What symptoms mean I should go to the ER?": the list, as education, not an alarm."""
         body = [self.wording.warning_signs()]
         explained = next((h.record for h in turn.hits if h.record.doc_id == RED_FLAGS_DOC), None)
         if explained is None:
-            return Draft(text=body[0] + "\n\n" + self.t.render("safety_net", **self.settings.clinic_vars()))
+            return Draft(text=body[0] + "\n\n" + self.wording.safety_net())
         body.append(f"{explained.summary} [1]")
         return self._finish(body, [explained], [], turn.hits)
 
@@ -202,7 +204,7 @@ class GroundedResponder:
                     for c in cards
                 )
             )
-        body.append(self.t.render("safety_net", **self.settings.clinic_vars()))
+        body.append(self.wording.safety_net())
         citations = [
             Citation(
                 id=r.doc_id,

@@ -272,7 +272,7 @@ class LLMResponder:
     def _tail(self, base: Draft) -> str:
         """The grounded reply's exercise cards and safety net, word for word; the sources follow."""
         g = self.grounded
-        safety = g.t.render("safety_net", **self.settings.clinic_vars())
+        safety = g.wording.safety_net()
         text = base.text.split(g.t.render("sources_heading"), 1)[0]
         start = text.find(g.t.render("try_this_heading", **self.settings.clinic_vars()))
         if base.exercises and start >= 0 and safety in text[start:]:
@@ -296,7 +296,7 @@ class LLMResponder:
         cut = [
             g.t.render("try_this_heading", **self.settings.clinic_vars()),
             g.t.render("sources_heading"),
-            g.t.render("safety_net", **self.settings.clinic_vars()),
+            g.wording.safety_net(),
         ]
         messages: list[BaseMessage] = []
         for record in turn.history:
