@@ -8,11 +8,12 @@ RunsourceError
 ├── InputError             the runner's or caller's input cannot be used (4xx)
 │   ├── EmptyMessage
 │   ├── MessageTooLong
+│   ├── BadSignature       a Slack or Discord request that is not really from them (401)
 │   └── NotFound
 │       └── UnknownSession
 ├── RateLimited            too many requests (429, with a retry time)
-├── BackendUnavailable     the vector store or session store is down (503)
-└── ResponderError         a responder failed; the service falls back to the grounded reply
+└── BackendUnavailable     the vector store or session store is down (503)
+    └── DoorNotConfigured  a chat door's settings are missing
 """
 
 from __future__ import annotations
@@ -118,7 +119,3 @@ class BadSignature(InputError):
 
     code = "bad_signature"
     status = 401
-
-
-class ResponderError(RunsourceError):
-    code = "responder"

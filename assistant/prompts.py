@@ -14,9 +14,8 @@ from assistant.errors import ConfigError
 class Templates:
     """Named string templates; every `{name}` they use must be one the code provides."""
 
-    def __init__(self, items: dict[str, str], origin: dict[str, str]) -> None:
+    def __init__(self, items: dict[str, str]) -> None:
         self._items = items
-        self._origin = origin
 
     @classmethod
     def load(
@@ -35,7 +34,6 @@ class Templates:
             raise ConfigError(f"{path}: must be a mapping of name: template")
         lines = {key.value: key.start_mark.line + 1 for key, _ in node.value}
         items: dict[str, str] = {}
-        origin: dict[str, str] = {}
         for name, value in data.items():
             where = f"{path}:{lines.get(name, 0)}"
             if not isinstance(value, str):
@@ -51,11 +49,10 @@ class Templates:
                     f"allowed: {sorted(allowed)}"
                 )
             items[name] = value.strip()
-            origin[name] = where
         missing = required - items.keys()
         if missing:
             raise ConfigError(f"{path}: missing template(s) {sorted(missing)}")
-        return cls(items, origin)
+        return cls(items)
 
     def render(self, name: str, /, **values: object) -> str:
         return self._items[name].format(**values)

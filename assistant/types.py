@@ -71,12 +71,6 @@ class ExerciseCard(BaseModel):
     why: str = ""
 
 
-class ChatRequest(BaseModel):
-    message: str
-    session_id: str | None = None
-    channel: Channel = "api"
-
-
 class Reply(BaseModel):
     """What one turn answers, identical on every door."""
 
