@@ -31,6 +31,10 @@ from assistant.triage.spelling import Speller
 from assistant.triage.text import Doc, english, negated, referent, tokenize
 from assistant.types import Flag, Level, LevelName
 
+# Each match is qualified by context patterns over its segment; past a few matches of one sign a
+# repeated phrase adds nothing but cost (a flag phrase pasted to the size limit was quadratic).
+MATCHES_PER_SIGN = 8
+
 _STEP_DOWN: dict[str, LevelName | None] = {"emergency": "urgent", "urgent": "evaluation", "evaluation": None}
 
 
@@ -150,7 +154,9 @@ class TriageEngine:
             for pattern in (cs.english, cs.foreign):
                 if pattern is None:
                     continue
-                for m in pattern.finditer(doc.text):
+                for n, m in enumerate(pattern.finditer(doc.text)):
+                    if n >= MATCHES_PER_SIGN:
+                        break
                     first, last = doc.words_of(m.start(), m.end())
                     self._classify(cs, doc, first, last, turn, sentence_of, segment_of, session_other)
 

@@ -53,6 +53,10 @@ class Speller:
     def __init__(self, lexicon: set[str], known: set[str]) -> None:
         self.lexicon = {w for w in lexicon if len(w) >= 4}
         self.known = known | lexicon
+        # A typo of a rule word is at most two letters longer than it; longer words are left
+        # alone, which also bounds the work per word (a random 4,000-letter "word" would
+        # otherwise build about L**2 / 2 candidate strings).
+        self.longest = max((len(w) for w in self.lexicon), default=0) + 2
         self._index: dict[str, set[str]] = {}
         for word in self.lexicon:
             for d in _deletes(word, max_edits(word)):
@@ -89,7 +93,12 @@ class Speller:
         return False
 
     def __call__(self, word: str) -> str:
-        if word in self.known or len(word) < 4 or not word.isalpha() or self._inflected(word):
+        if (
+            word in self.known
+            or not 4 <= len(word) <= self.longest
+            or not word.isalpha()
+            or self._inflected(word)
+        ):
             return word
         cached = self._cache.get(word)
         if cached is not None:
