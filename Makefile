@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install run test lint format typecheck eval bench load clean
+.PHONY: install run test lint format typecheck eval bench load clean train-triage
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -43,6 +43,9 @@ bench: install  ## latency, throughput, ingest and memory against a plain LangCh
 
 load: install  ## 50 concurrent conversations on 2 workers, embedded and Chroma server + Redis (needs redis-server)
 	$(PY) -m benchmarks.load
+
+train-triage: install  ## rebuild the red-flag classifier from knowledge/red_flags/corpus (deterministic)
+	$(PY) -m assistant.triage.train
 
 clean:
 	rm -rf .runsource build .pytest_cache .mypy_cache .ruff_cache

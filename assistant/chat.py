@@ -139,8 +139,12 @@ class ChatService:
         history = self.sessions.history(session_id, limit=6) if raw_state else []
 
         query = self.search_query(text, history)
-        vector = self.embeddings.embed_array([text])[0]
-        assessment = self.triage.assess(text, state, vector)
+        # one batched embedding call: the message (also retrieval's query vector) and the pieces
+        # the red-flag classifier scores
+        previous = history[-1].message if history else None
+        vectors = self.embeddings.embed_array(self.triage.units(text, previous))
+        vector = vectors[0]
+        assessment = self.triage.assess(text, state, vectors, previous)
         if assessment.asking_about_flags:
             query = f"{query} (red flags: warning signs that need urgent care)"
         search_vector = vector if query == text else self.embeddings.embed_array([query])[0]

@@ -4,7 +4,8 @@ RunsourceError
 ├── ConfigError            a setting or data file is wrong; refuse to start
 │   ├── KnowledgeError     a knowledge file has a bad field (names the file and field)
 │   ├── KnowledgeErrors    several of those, reported together
-│   └── RuleError          a red-flag rule file is invalid
+│   ├── RuleError          a red-flag rule file is invalid
+│   └── ClassifierError    the red-flag classifier's weights are missing, corrupt or stale
 ├── InputError             the runner's or caller's input cannot be used (4xx)
 │   ├── EmptyMessage
 │   ├── MessageTooLong
@@ -55,6 +56,14 @@ class KnowledgeErrors(ConfigError):
 
 class RuleError(ConfigError):
     code = "red_flag_rules"
+
+
+class ClassifierError(ConfigError):
+    code = "red_flag_classifier"
+
+    def __init__(self, path: object, problem: str) -> None:
+        super().__init__(f"{path}: {problem}")
+        self.path = str(path)
 
 
 class InputError(RunsourceError):

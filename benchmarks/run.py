@@ -112,9 +112,9 @@ def main() -> int:
 
         from assistant.triage import TriageState
 
-        qvec = embeddings.embed_array([qs[0]])[0]
+        qvecs = embeddings.embed_array(services.chat.triage.units(qs[0]))
         triage_ms = timed(
-            lambda: services.chat.triage.assess(qs[next(n) % len(qs)], TriageState(), qvec), args.runs
+            lambda: services.chat.triage.assess(qs[next(n) % len(qs)], TriageState(), qvecs), args.runs
         )
         figures["triage_assess_p50_ms"] = statistics.median(triage_ms)
 

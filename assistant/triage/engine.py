@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from assistant.triage import context
+from assistant.triage.classifier import RedFlagClassifier, units
 from assistant.triage.context import timing
 from assistant.triage.facts import derived, numbers
 from assistant.triage.lexicon import FINE, NEGATORS
@@ -87,11 +88,28 @@ def phrase_pattern(phrase: str) -> str:
 class TriageEngine:
     """Red-flag triage over a conversation; the rules are data (see knowledge/red_flags/)."""
 
-    def __init__(self, book: Rulebook, semantic: SemanticNet | None, speller: Speller) -> None:
+    def __init__(
+        self,
+        book: Rulebook,
+        semantic: SemanticNet | None,
+        speller: Speller,
+        classifier: RedFlagClassifier | None = None,
+        embedder: Any | None = None,
+    ) -> None:
         self.book = book
-        self.version = book.version
         self.semantic = semantic
         self.speller = speller
+        self.classifier = classifier
+        self.embedder = embedder
+        self.version = book.version + (f"+{classifier.meta['corpus_digest'][:8]}" if classifier else "")
+        self.levels = {rid: lv for rid in [*book.signs, *book.combinations] if (lv := book.flag_level(rid))}
+        # a past episode is itself the risk for these (cancer), so a past tense does not cancel them
+        self.past_ok = {s.id for s in book.signs.values() if s.history_counts}
+        self.facts_of: dict[str, set[str]] = {rid: {rid} for rid in book.signs}
+        for combo in book.combinations.values():
+            self.facts_of[combo.id] = {combo.id, *combo.all, *combo.any}
+            if self.facts_of[combo.id] & self.past_ok:
+                self.past_ok.add(combo.id)
         self.signs: list[CompiledSign] = []
         for sign in book.signs.values():
             where = f"{book.origin[sign.id]}: rule '{sign.id}'"
@@ -110,7 +128,11 @@ class TriageEngine:
 
     @classmethod
     def load(cls, rules_dir: Path, embedder: Any | None) -> TriageEngine:
-        """Read and validate the rules; precompute exemplar vectors when an embedder is given."""
+        """Read and validate the rules and the classifier; precompute exemplar vectors.
+
+        Raises RuleError for a bad rule file and ClassifierError for missing, corrupt or stale
+        classifier weights (`rules_dir/classifier/`, trained on `rules_dir/corpus/`).
+        """
         book = load_rulebook(rules_dir)
         texts = [t for s in book.signs.values() for t in (*s.phrases, *s.patterns, *s.unless)]
         texts += [t for q in book.questions.values() for t in (*q.topic, *q.means_yes, *q.means_no)]
@@ -121,7 +143,16 @@ class TriageEngine:
             if embedder is not None
             else None
         )
-        return cls(book, semantic, speller)
+        levels = {rid: lv for rid in [*book.signs, *book.combinations] if (lv := book.flag_level(rid))}
+        classifier = RedFlagClassifier.load(rules_dir / "classifier", rules_dir / "corpus", levels)
+        return cls(book, semantic, speller, classifier, embedder)
+
+    def units(self, message: str, previous: str | None = None) -> list[str]:
+        """What the classifier scores: the message, its sentences, and the last turn with this one."""
+        out = units(message)
+        if previous:
+            out.append(f"{previous} {message}")
+        return out
 
     # ------------------------------------------------------------------ reading
     def read(self, message: str) -> tuple[Doc, str]:
@@ -131,7 +162,15 @@ class TriageEngine:
             doc = english(doc, self.speller)
         return doc, lang
 
-    def assess(self, message: str, state: TriageState, vector: np.ndarray | None = None) -> Assessment:
+    def assess(
+        self,
+        message: str,
+        state: TriageState,
+        vectors: np.ndarray | None = None,
+        previous: str | None = None,
+    ) -> Assessment:
+        """One turn. `vectors` are the embeddings of `self.units(message, previous)` (row 0 is the
+        message's own vector); without them the engine embeds the units itself."""
         doc, lang = self.read(message)
         turn = _Turn()
         sentences: dict[int, str] = {}
@@ -164,7 +203,12 @@ class TriageEngine:
         self._add_numbers(doc, turn, state)
         facts = self._merge_facts(state, turn)
         self._combinations(facts, state, turn)
+        pieces = self.units(message, previous)
+        if vectors is None and self.embedder is not None and lang == "en":
+            vectors = np.asarray(self.embedder.embed_array(pieces), dtype=np.float32)
+        vector = vectors[0] if vectors is not None else None
         self._semantic(doc, lang, vector, message, turn, state)
+        self._learned(lang, pieces, vectors, turn, state)
         return self._decide(message, doc, lang, state, turn, facts)
 
     def _classify(
@@ -240,6 +284,9 @@ class TriageEngine:
                 turn.other = True
         if found.young:
             turn.facts["young"] = True
+        if found.fever_evidence:
+            turn.facts["fever"] = True
+            turn.evidence.setdefault("fever", found.fever_evidence)
         if found.duration_weeks is not None:
             turn.facts["duration_weeks"] = round(found.duration_weeks, 1)
             turn.evidence["duration_weeks"] = found.duration_evidence
@@ -316,6 +363,31 @@ class TriageEngine:
         evidence = f"semantic match {score:.2f}: close to '{exemplar}'"
         turn.fire(_Hit(sign_id, sign.level, sign.say or sign.label, evidence, other))
         turn.facts[sign_id] = True
+
+    # ------------------------------------------------------------------ learned net
+    def _learned(
+        self, lang: str, pieces: list[str], vectors: np.ndarray | None, turn: _Turn, state: TriageState
+    ) -> None:
+        """Labels the classifier finds, qualified by the context of the sentence that fired."""
+        if self.classifier is None or vectors is None or lang != "en":
+            return
+        for fired in self.classifier.fire(vectors[: len(pieces)]):
+            label = fired.label
+            if label in turn.hits or self.facts_of.get(label, {label}) & turn.denied:
+                continue  # the rules already decided this sign, or read a denial of it
+            unit = english(tokenize(pieces[fired.unit]))
+            if context.hypothetical(unit.text):
+                continue
+            if label not in self.past_ok and context.timing(unit.text, unit.text, False, False) == "history":
+                continue
+            who = referent(unit, len(unit.words) - 1) if unit.words else ""
+            other = who == "other" or (who == "" and bool(state.facts.get("about_other")))
+            level = self.levels[label]
+            rule = self.book.signs.get(label) or self.book.combinations[label]
+            evidence = f"classifier {fired.probability:.2f}: {pieces[fired.unit][:200]}"
+            turn.fire(_Hit(label, level, rule.say or rule.label, evidence, other))
+            turn.facts[label] = True
+            turn.whose.setdefault(label, other)
 
     # ------------------------------------------------------------------ decision
     def _decide(

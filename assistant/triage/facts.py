@@ -104,6 +104,26 @@ _SYMPTOM = re.compile(
 )
 
 
+# A temperature given as a number ("temp 38.9", "102F", "fever of 39"), read from the original
+# text because the tokenizer splits "38.9". 38.0 C / 100.4 F and above is a fever.
+_TEMPERATURE = re.compile(
+    r"\b(?:temp|temperature|fever|febrile|thermometer|pyrexi\w*)\b[^.!?\n]{0,30}?"
+    r"(?<![\d.])(\d{2,3}(?:[.,]\d{1,2})?)\s*(?:°|º|deg\w*)?\s*([cf])?\b",
+    re.IGNORECASE,
+)
+
+
+def fever_reading(original: str) -> str:
+    """The words of a temperature at fever level, or "" (38.0 C / 100.4 F and above)."""
+    for m in _TEMPERATURE.finditer(original):
+        value = float(m.group(1).replace(",", "."))
+        unit = (m.group(2) or "").lower()
+        celsius = value if unit == "c" or (not unit and value < 45) else (value - 32) * 5 / 9
+        if 38.0 <= celsius <= 43.5:
+            return m.group(0).strip()
+    return ""
+
+
 @dataclass
 class Numbers:
     age: int | None = None
@@ -112,6 +132,7 @@ class Numbers:
     young: bool = False
     duration_weeks: float | None = None
     duration_evidence: str = ""
+    fever_evidence: str = ""
 
 
 def _num(token: str) -> float:
@@ -146,6 +167,7 @@ def numbers(doc: Doc, symptom_context: bool = False) -> Numbers:
         out.age_evidence = _quote(doc, m)
     if _YOUNG.search(text):
         out.young = True
+    out.fever_evidence = fever_reading(doc.original)
     best = 0.0
     for pattern in _DURATION:
         for m in pattern.finditer(text):

@@ -41,20 +41,31 @@ class TriageAccuracy(Metric):
         rows3 = [
             (lo, hi, got) for lo, hi, got in rows if lo is not None and hi is not None and got is not None
         ]
-        figures: Figures = {"triage.accuracy": share([lo <= got <= hi for lo, hi, got in rows3])}
-        for level in Level:
-            wanted = [(lo, hi, got) for lo, hi, got in rows3 if lo == level]
-            if level == Level.NONE:
-                figures[f"triage.recall.{level.label}"] = share([got <= hi for _, hi, got in wanted])
-            else:
-                figures[f"triage.recall.{level.label}"] = share([got >= level for _, _, got in wanted])
-            answered = [(lo, hi) for lo, hi, got in rows3 if got == level]
-            figures[f"triage.precision.{level.label}"] = share([lo <= level <= hi for lo, hi in answered])
-        figures["triage.safe_advice"] = share([lo <= got <= hi + 1 for lo, hi, got in rows3])
-        figures["triage.under_triage"] = share([got < lo for lo, _, got in rows3])
-        figures["triage.over_triage"] = share([got > hi for _, hi, got in rows3 if hi < Level.EMERGENCY])
-        figures["triage.over_to_emergency"] = share(
-            [got == Level.EMERGENCY for _, hi, got in rows3 if hi <= Level.EVALUATION]
-        )
-        figures["triage.checked"] = float(len(rows3))
-        return figures
+        return level_figures(rows3)
+
+
+def level_figures(rows3: Sequence[tuple[Level, Level, Level]]) -> Figures:
+    """The triage figures from (lowest acceptable, highest acceptable, answered) levels.
+
+    The one implementation: the harness, the classifier's training folds and the blind rounds
+    all call it.
+    """
+    figures: Figures = {"triage.accuracy": share([lo <= got <= hi for lo, hi, got in rows3])}
+    for level in Level:
+        wanted = [(lo, hi, got) for lo, hi, got in rows3 if lo == level]
+        if level == Level.NONE:
+            figures[f"triage.recall.{level.label}"] = share([got <= hi for _, hi, got in wanted])
+        else:
+            figures[f"triage.recall.{level.label}"] = share([got >= level for _, _, got in wanted])
+        answered = [(lo, hi) for lo, hi, got in rows3 if got == level]
+        figures[f"triage.precision.{level.label}"] = share([lo <= level <= hi for lo, hi in answered])
+    figures["triage.safe_advice"] = share([lo <= got <= hi + 1 for lo, hi, got in rows3])
+    # of the messages that needed care, the share sent to at least that care
+    figures["triage.safe_escalation"] = share([got >= lo for lo, _, got in rows3 if lo > Level.NONE])
+    figures["triage.under_triage"] = share([got < lo for lo, _, got in rows3])
+    figures["triage.over_triage"] = share([got > hi for _, hi, got in rows3 if hi < Level.EMERGENCY])
+    figures["triage.over_to_emergency"] = share(
+        [got == Level.EMERGENCY for _, hi, got in rows3 if hi <= Level.EVALUATION]
+    )
+    figures["triage.checked"] = float(len(rows3))
+    return figures

@@ -33,10 +33,12 @@ class TriageChat:
         self.engine = triage
         self.state = TriageState()
         self.turns: list[Assessment] = []
+        self.previous: str | None = None
 
     def __rshift__(self, message: str) -> TriageChat:
-        vector = embedder().embed_array([message])[0]
-        result = self.engine.assess(message, self.state, vector)
+        vectors = embedder().embed_array(self.engine.units(message, self.previous))
+        result = self.engine.assess(message, self.state, vectors, self.previous)
+        self.previous = message
         self.state = result.state
         self.turns.append(result)
         return self

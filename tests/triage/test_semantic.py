@@ -23,8 +23,8 @@ def test_it_catches_what_the_patterns_miss(
     triage: TriageEngine, patterns_only: TriageEngine, message: str
 ) -> None:
     assert patterns_only.assess(message, TriageState()).level.label == "none"
-    vector = embedder().embed_array([message])[0]
-    result = triage.assess(message, TriageState(), vector)
+    vectors = embedder().embed_array(triage.units(message))
+    result = triage.assess(message, TriageState(), vectors)
     assert result.level.label == "emergency"
     assert "semantic match" in result.flags[0].evidence and "close to" in result.flags[0].evidence
 
@@ -41,22 +41,22 @@ def test_it_catches_what_the_patterns_miss(
     ],
 )
 def test_everyday_look_alikes_do_not_fire(triage: TriageEngine, message: str) -> None:
-    vector = embedder().embed_array([message])[0]
-    assert triage.assess(message, TriageState(), vector).level.label == "none"
+    vectors = embedder().embed_array(triage.units(message))
+    assert triage.assess(message, TriageState(), vectors).level.label == "none"
 
 
 def test_a_denial_switches_the_net_off(triage: TriageEngine) -> None:
     message = "when I go for a poo I can feel it fine, no problems"
-    vector = embedder().embed_array([message])[0]
-    assert triage.assess(message, TriageState(), vector).level.label == "none"
+    vectors = embedder().embed_array(triage.units(message))
+    assert triage.assess(message, TriageState(), vectors).level.label == "none"
 
 
 def test_the_callers_vector_is_used_as_given(triage: TriageEngine) -> None:
     message = "when I go for a poo I can't feel it"
-    vector = embedder().embed_array([message])[0]
-    assert triage.assess(message, TriageState(), vector).level == triage.assess(message, TriageState()).level
+    vectors = embedder().embed_array(triage.units(message))
+    assert triage.assess(message, TriageState(), vectors).level == triage.assess(message, TriageState()).level
     # a vector for an unrelated sentence is not second-guessed by embedding the message again
-    other = embedder().embed_array(["what cadence should I run at?"])[0]
+    other = embedder().embed_array(triage.units("what cadence should I run at?"))
     assert triage.assess(message, TriageState(), other).level.label == "none"
 
 
