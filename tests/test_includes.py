@@ -10,7 +10,7 @@ from assistant import includes
 from assistant.content import PageFill, load_docs
 from assistant.errors import ConfigError, KnowledgeErrors
 from assistant.prompts import Templates
-from assistant.settings import Settings
+from assistant.settings import ROOT, Settings
 
 PAGE = """---
 id: edu-test-include
@@ -94,3 +94,13 @@ def test_a_template_gets_the_include_before_its_names_are_checked(tmp_path: Path
     )
     with pytest.raises(ConfigError, match="unknown variable"):
         Templates.load(path, set())
+
+
+def test_the_safety_net_and_the_pages_share_one_emergency_list() -> None:
+    signs = includes.expand("[[include: emergency-signs]]", "test")
+    settings = Settings()
+    net = Templates.load(ROOT / "prompts" / "escalation.yaml", {*settings.clinic_vars(), "signs"})
+    assert signs in net.render("safety_net", **settings.clinic_vars())
+    docs = {d.meta.id: d for d in load_docs([ROOT / "knowledge"], PageFill.from_settings(settings))}
+    for doc_id in ("edu-red-flags", "prog-nerve-mobility", "ex-seated-sciatic-slider"):
+        assert signs in docs[doc_id].body, doc_id
