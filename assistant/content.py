@@ -1,7 +1,9 @@
 """Knowledge documents: load Markdown (with front matter), plain text and HTML; split by heading.
 
 A document that fails validation raises `KnowledgeError` naming the file and the field, before
-anything is written anywhere.
+anything is written anywhere. A curated page's body and summary may include shared wording
+(`[[include: emergency-line]]`) and name the locale's words as `{emergency_number}` and the like
+(`assistant/includes.py`); both are filled in here, from settings, as the page is loaded.
 """
 
 from __future__ import annotations
@@ -17,7 +19,9 @@ import yaml
 from langchain_text_splitters import MarkdownHeaderTextSplitter, RecursiveCharacterTextSplitter
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from assistant.errors import KnowledgeError, KnowledgeErrors
+from assistant import includes
+from assistant.errors import ConfigError, KnowledgeError, KnowledgeErrors
+from assistant.settings import Settings
 
 Kind = Literal["article", "education", "exercise", "program"]
 SUFFIXES = {".md", ".markdown", ".txt", ".html", ".htm"}
@@ -94,7 +98,30 @@ def _field_of(error: ValidationError) -> tuple[str, str]:
     return field, first["msg"]
 
 
-def parse_markdown(path: Path, text: str) -> Doc:
+class PageFill(BaseModel):
+    """What a page's includes and placeholders are filled from: settings' words and the includes."""
+
+    model_config = ConfigDict(frozen=True)
+
+    values: dict[str, str]
+    includes_dir: Path = includes.DEFAULT_DIR
+
+    @classmethod
+    def from_settings(cls, settings: Settings | None = None) -> PageFill:
+        s = settings or Settings()
+        return cls(values=s.clinic_vars(), includes_dir=s.prompts_dir / "includes")
+
+
+def _fill(path: Path, field: str, text: str, wording: PageFill) -> str:
+    try:
+        expanded = includes.expand(text, str(path), wording.includes_dir)
+        return includes.fill(expanded, wording.values, str(path))
+    except ConfigError as exc:
+        raise KnowledgeError(str(path), field, exc.message.removeprefix(f"{path}: ")) from None
+
+
+def parse_markdown(path: Path, text: str, wording: PageFill | None = None) -> Doc:
+    wording = wording or PageFill.from_settings()
     match = _FRONT.match(text)
     if not match:
         raise KnowledgeError(str(path), "front matter", "missing: start the file with a --- YAML block")
@@ -104,6 +131,8 @@ def parse_markdown(path: Path, text: str) -> Doc:
         raise KnowledgeError(str(path), "front matter", f"not valid YAML: {exc}") from None
     if not isinstance(raw, dict):
         raise KnowledgeError(str(path), "front matter", "must be a mapping of field: value")
+    if isinstance(raw.get("summary"), str):
+        raw["summary"] = _fill(path, "summary", raw["summary"], wording)
     try:
         meta = DocMeta.model_validate(raw)
     except ValidationError as exc:
@@ -111,7 +140,7 @@ def parse_markdown(path: Path, text: str) -> Doc:
         raise KnowledgeError(str(path), field, msg) from None
     if path.suffix in {".md", ".markdown"} and path.stem != meta.id:
         raise KnowledgeError(str(path), "id", f"{meta.id!r} must match the file name {path.stem!r}")
-    body = text[match.end() :].strip()
+    body = _fill(path, "body", text[match.end() :].strip(), wording)
     if not body:
         raise KnowledgeError(str(path), "body", "is empty")
     return Doc(meta=meta, body=body, path=str(path))
@@ -174,7 +203,7 @@ def _loose_doc(path: Path, body: str, title: str) -> Doc:
     return Doc(meta=meta, body=body, path=str(path))
 
 
-def load_file(path: Path) -> Doc:
+def load_file(path: Path, wording: PageFill | None = None) -> Doc:
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
@@ -183,14 +212,14 @@ def load_file(path: Path) -> Doc:
         body, title = html_to_markdown(text)
         return _loose_doc(path, body, title)
     if _FRONT.match(text):
-        return parse_markdown(path, text)
+        return parse_markdown(path, text, wording)
     if path.suffix in {".md", ".markdown"} and path.parent.name in {
         "article",
         "education",
         "exercises",
         "programs",
     }:
-        return parse_markdown(path, text)  # curated folders must carry front matter
+        return parse_markdown(path, text, wording)  # curated folders must carry front matter
     return _loose_doc(path, text, "")
 
 
@@ -212,14 +241,15 @@ def discover(paths: Iterable[Path]) -> list[Path]:
     return found
 
 
-def load_docs(paths: Iterable[Path]) -> list[Doc]:
+def load_docs(paths: Iterable[Path], wording: PageFill | None = None) -> list[Doc]:
     """Load and validate every document; all errors are collected and raised together."""
+    wording = wording or PageFill.from_settings()
     docs: list[Doc] = []
     problems: list[KnowledgeError] = []
     seen: dict[str, str] = {}
     for path in discover(paths):
         try:
-            doc = load_file(path)
+            doc = load_file(path, wording)
         except KnowledgeError as exc:
             problems.append(exc)
             continue

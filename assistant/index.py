@@ -14,7 +14,7 @@ from typing import Any
 
 from langchain_chroma import Chroma
 
-from assistant.content import Chunk, DocMeta, check_links, load_docs, split_doc
+from assistant.content import Chunk, DocMeta, PageFill, check_links, load_docs, split_doc
 from assistant.embeddings import VectorEmbeddings
 from assistant.errors import BackendUnavailable
 from assistant.settings import Settings
@@ -162,7 +162,7 @@ class KnowledgeIndex:
     ) -> IngestReport:
         started = time.perf_counter()
         roots = list(paths) if paths else [self.settings.knowledge_dir]
-        docs = load_docs(roots)  # raises before anything is written
+        docs = load_docs(roots, PageFill.from_settings(self.settings))  # raises before anything is written
         if not paths:
             check_links(docs)
         chunks = [c for d in docs for c in split_doc(d)]

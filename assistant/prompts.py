@@ -1,4 +1,8 @@
-"""Prompt and reply templates as data (`prompts/*.yaml`), validated at start-up."""
+"""Prompt and reply templates as data (`prompts/*.yaml`), validated at start-up.
+
+A template may include shared wording by reference (`[[include: emergency-signs]]`, see
+`assistant/includes.py`): it is expanded before the template's `{names}` are checked.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from typing import Any
 
 import yaml
 
+from assistant import includes
 from assistant.errors import ConfigError
 
 
@@ -33,11 +38,15 @@ class Templates:
         if not isinstance(data, dict) or node is None:
             raise ConfigError(f"{path}: must be a mapping of name: template")
         lines = {key.value: key.start_mark.line + 1 for key, _ in node.value}
+        # The includes beside the file (a test's copy may have none: then the shipped ones).
+        shared = path.parent / "includes"
+        shared = shared if shared.is_dir() else includes.DEFAULT_DIR
         items: dict[str, str] = {}
         for name, value in data.items():
             where = f"{path}:{lines.get(name, 0)}"
             if not isinstance(value, str):
                 raise ConfigError(f"{where}: template '{name}' must be a string")
+            value = includes.expand(value, f"{where} template '{name}'", shared)
             try:
                 fields = {f for _, f, _, _ in string.Formatter().parse(value) if f}
             except ValueError as exc:

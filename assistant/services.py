@@ -7,6 +7,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 
+from assistant import escalation as escalation_wording
 from assistant.chat import ChatService
 from assistant.embeddings import VectorEmbeddings, load_embeddings
 from assistant.guard import OutputGuard
@@ -45,7 +46,7 @@ def make_sessions(settings: Settings) -> SessionStore:
 
 def make_wording(settings: Settings) -> Wording:
     def escalation(level: Level, turn: TurnInput) -> str:
-        return triage_wording.escalation_text(
+        return escalation_wording.escalation_text(
             level, turn.assessment.flags, settings, about_other=turn.assessment.about_other
         )
 

@@ -6,13 +6,39 @@ Every field here is listed in `.env.example`; a test keeps the two in step.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
-CLINIC_VARS = ("app_name", "clinic_name", "emergency_number", "booking_url", "clinic_phone", "urgent_care")
+CLINIC_VARS = (
+    "app_name",
+    "clinic_name",
+    "emergency_number",
+    "emergency_department",
+    "booking_url",
+    "clinic_phone",
+    "urgent_care",
+    "doctor_soon",
+)
+Locale = Literal["en-US", "en-GB"]
+# The words for where to go, by locale; a setting given explicitly wins over its locale default.
+# Knowledge and prompts name these only as {placeholders} (a content lint test keeps it so).
+LOCALES: dict[str, dict[str, str]] = {
+    "en-US": {
+        "emergency_number": "911",
+        "emergency_department": "the nearest emergency department (ER)",
+        "urgent_care": "your doctor or an urgent care clinic today",
+        "doctor_soon": "your doctor",
+    },
+    "en-GB": {
+        "emergency_number": "999",
+        "emergency_department": "A&E (the emergency department)",
+        "urgent_care": "your GP practice today, or NHS 111 if you cannot get an appointment",
+        "doctor_soon": "your GP practice, or NHS 111 if you cannot get an appointment",
+    },
+}
 
 
 class Settings(BaseSettings):
@@ -55,8 +81,13 @@ class Settings(BaseSettings):
     app_name: str = "RUNsource"
     booking_url: str = "https://precisionperformance.example/gait-evaluation"
     clinic_phone: str = ""
-    emergency_number: str = "911"
-    urgent_care: str = "your doctor or an urgent care clinic today"
+    locale: Locale = Field("en-US", description="Sets the four defaults below: en-US or en-GB.")
+    emergency_number: str = Field("", description="Default from the locale: 911 (en-US), 999 (en-GB).")
+    emergency_department: str = Field(
+        "", description="Default from the locale: the emergency room (en-US), A&E (en-GB)."
+    )
+    urgent_care: str = Field("", description="Same-day care; default from the locale.")
+    doctor_soon: str = Field("", description="A doctor within a day or two; default from the locale.")
 
     # LLM responder (unset = grounded responder, no key, no network)
     llm: str | None = Field(None, description="e.g. openai:gpt-4o-mini, ollama:llama3.2")
@@ -74,6 +105,15 @@ class Settings(BaseSettings):
     discord_app_id: str | None = None
     discord_bot_token: SecretStr | None = None
     discord_api_url: str = "https://discord.com/api/v10"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _locale_defaults(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        words = LOCALES.get(str(data.get("locale") or "en-US"), LOCALES["en-US"])
+        given = {k: v for k, v in data.items() if v or k not in words}
+        return {**words, **given}
 
     @model_validator(mode="after")
     def _check(self) -> Settings:

@@ -26,6 +26,8 @@ from assistant.errors import RuleError
 from assistant.types import LevelName
 
 RuleLevel = Literal["evaluation", "urgent", "emergency"]
+# How soon an urgent flag needs a doctor; the reply's wording follows it (prompts/escalation.yaml).
+Timeframe = Literal["same_day", "day_or_two"]
 Language = Literal["es", "fr", "de", "pt", "it"]
 
 _ID = r"^[a-z][a-z0-9_]*$"
@@ -48,6 +50,7 @@ class Sign(_Strict):
     id: str = Field(pattern=_ID)
     label: str = Field(min_length=3, description="Clinician wording, shown in the audit trail.")
     level: RuleLevel | None = Field(None, description="Absent: a risk factor used by combinations.")
+    timeframe: Timeframe | None = Field(None, description="Urgent signs: same_day or day_or_two.")
     say: str = Field("", description="Lay name of the warning sign, used in the reply.")
     rationale: str = ""
     source: str = ""
@@ -72,6 +75,7 @@ class Combination(_Strict):
 
     id: str = Field(pattern=_ID)
     level: RuleLevel
+    timeframe: Timeframe | None = Field(None, description="Urgent combinations: same_day or day_or_two.")
     label: str = Field(min_length=3)
     say: str = ""
     rationale: str

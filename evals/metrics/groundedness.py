@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import yaml
 
+from assistant import includes
 from evals.metrics.base import Metric, MetricResult
 from evals.runner import Checkpoint
 from evals.targets import Embedder
@@ -40,12 +41,13 @@ def template_patterns(templates: Iterable[str]) -> list[re.Pattern[str]]:
 
 
 def prompt_templates(folder: Path = PROMPTS_DIR) -> list[str]:
-    """Every string in every YAML file under `prompts/`."""
+    """Every string in every YAML file under `prompts/`, with its shared wording included."""
     found: list[str] = []
+    shared = folder / "includes" if (folder / "includes").is_dir() else includes.DEFAULT_DIR
 
     def walk(node: Any) -> None:
         if isinstance(node, str):
-            found.append(node)
+            found.append(includes.expand(node, str(folder), shared))
         elif isinstance(node, dict):
             for value in node.values():
                 walk(value)

@@ -60,7 +60,11 @@ def test_fixed_wording_headings_and_sources_are_left_out(metric: Groundedness) -
     reply = make_reply(
         "**Try this** (from the RUNsource programs)\n\n"
         "Stretching alone did no better than no treatment for back pain.\n\n"
-        + safety_net.format(emergency_number="911", clinic_name="Precision Performance")
+        + safety_net.format(
+            emergency_number="911",
+            emergency_department="the nearest emergency department (ER)",
+            clinic_name="Precision Performance",
+        )
         + "\n\n**Sources**\n1. [Is my back pain just tight hamstrings?](http://x/edu-hamstring-myth)",
         retrieved_ids=["edu-hamstring-myth"],
     )
