@@ -25,7 +25,7 @@ from assistant.triage.context import timing
 from assistant.triage.facts import derived, numbers
 from assistant.triage.lexicon import FINE, NEGATORS
 from assistant.triage.models import Assessment, TriageState
-from assistant.triage.rules import Combination, Rulebook, Sign, compile_union, load_rulebook
+from assistant.triage.rules import Combination, Rulebook, Sign, compile_union, load_rulebook, texts
 from assistant.triage.screening import Screening
 from assistant.triage.semantic import SemanticNet
 from assistant.triage.spelling import Speller
@@ -113,14 +113,14 @@ class TriageEngine:
         self.signs: list[CompiledSign] = []
         for sign in book.signs.values():
             where = f"{book.origin[sign.id]}: rule '{sign.id}'"
-            english = [phrase_pattern(p) for p in sign.phrases] + sign.patterns
-            foreign = [p for pats in sign.translations.values() for p in pats]
+            english = [phrase_pattern(p) for p in sign.phrases] + texts(sign.patterns)
+            foreign = [p.pattern for pats in sign.translations.values() for p in pats]
             self.signs.append(
                 CompiledSign(
                     sign,
                     compile_union(english, book.terms, where),
                     compile_union(foreign, book.terms, where),
-                    compile_union(sign.unless, book.terms, where),
+                    compile_union(texts(sign.unless), book.terms, where),
                 )
             )
         self._by_id = {cs.id: cs for cs in self.signs}
@@ -134,10 +134,10 @@ class TriageEngine:
         classifier weights (`rules_dir/classifier/`, trained on `rules_dir/corpus/`).
         """
         book = load_rulebook(rules_dir)
-        texts = [t for s in book.signs.values() for t in (*s.phrases, *s.patterns, *s.unless)]
-        texts += [t for q in book.questions.values() for t in (*q.topic, *q.means_yes, *q.means_no)]
-        texts += list(book.terms.values())
-        speller = Speller(Speller.words_in(texts), Speller.model_vocabulary())
+        words = [t for s in book.signs.values() for t in (*s.phrases, *texts(s.patterns), *texts(s.unless))]
+        words += [p.pattern for q in book.questions.values() for p in (*q.topic, *q.means_yes, *q.means_no)]
+        words += list(book.terms.values())
+        speller = Speller(Speller.words_in(words), Speller.model_vocabulary())
         semantic = (
             SemanticNet.build(embedder, list(book.signs.values()), book.contrast)
             if embedder is not None

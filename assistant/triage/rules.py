@@ -44,6 +44,17 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class Pattern(_Strict):
+    """A regular expression over normalised text, with a message it matches (a test proves it)."""
+
+    pattern: str = Field(min_length=1)
+    example: str = Field(min_length=2, description="A runner's message this pattern matches.")
+
+
+def texts(patterns: list[Pattern]) -> list[str]:
+    return [p.pattern for p in patterns]
+
+
 class Sign(_Strict):
     """A symptom or risk factor, in clinician wording and in the words runners type."""
 
@@ -55,13 +66,15 @@ class Sign(_Strict):
     rationale: str = ""
     source: str = ""
     phrases: list[str] = Field(default_factory=list, description="Lay phrasings, matched as written.")
-    patterns: list[str] = Field(default_factory=list, description="Regular expressions (normalised text).")
-    translations: dict[Language, list[str]] = Field(default_factory=dict)
+    patterns: list[Pattern] = Field(
+        default_factory=list, description="Regular expressions, each with an example."
+    )
+    translations: dict[Language, list[Pattern]] = Field(default_factory=dict)
     exemplars: list[str] = Field(default_factory=list, description="Extra phrasings for the semantic net.")
     semantic: bool = Field(True, description="May the semantic net raise this sign?")
     history_counts: bool = Field(False, description="A past episode is itself the risk (cancer).")
     recent_only: bool = Field(False, description="An event long ago does not count (trauma).")
-    unless: list[str] = Field(default_factory=list, description="Patterns that cancel a match nearby.")
+    unless: list[Pattern] = Field(default_factory=list, description="Patterns that cancel a match nearby.")
     clarify: list[str] = Field(default_factory=list, description="Screening questions to ask.")
 
     @field_validator("rationale", "source")
@@ -90,9 +103,9 @@ class Question(_Strict):
 
     id: str = Field(pattern=_ID)
     fires: str = Field(description="The sign raised when the answer is yes.")
-    topic: list[str] = Field(description="Patterns showing the answer is about this question.")
-    means_yes: list[str] = Field(default_factory=list, description="Patterns that answer yes outright.")
-    means_no: list[str] = Field(default_factory=list, description="Patterns that answer no outright.")
+    topic: list[Pattern] = Field(description="Patterns showing the answer is about this question.")
+    means_yes: list[Pattern] = Field(default_factory=list, description="Patterns that answer yes outright.")
+    means_no: list[Pattern] = Field(default_factory=list, description="Patterns that answer no outright.")
 
 
 class RuleFile(_Strict):
@@ -246,10 +259,10 @@ def load_rulebook(rules_dir: Path) -> Rulebook:
             raise RuleError(f"{where}: needs phrases or patterns")
         for field, pats in (("patterns", sign.patterns), ("unless", sign.unless)):
             for p in pats:
-                compile_pattern(p, terms, f"{where} field '{field}'")
+                compile_pattern(p.pattern, terms, f"{where} field '{field}'")
         for lang, pats in sign.translations.items():
             for p in pats:
-                compile_pattern(p, terms, f"{where} field 'translations.{lang}'")
+                compile_pattern(p.pattern, terms, f"{where} field 'translations.{lang}'")
         for asked in sign.clarify:
             if asked not in questions:
                 raise RuleError(f"{where} field 'clarify': unknown screening question '{asked}'")
@@ -270,7 +283,7 @@ def load_rulebook(rules_dir: Path) -> Rulebook:
             raise RuleError(f"{where} field 'fires': '{q.fires}' is not a sign with a level")
         for field, pats in (("topic", q.topic), ("means_yes", q.means_yes), ("means_no", q.means_no)):
             for p in pats:
-                compile_pattern(p, terms, f"{where} field '{field}'")
+                compile_pattern(p.pattern, terms, f"{where} field '{field}'")
     return Rulebook(
         signs=signs,
         combinations=combos,

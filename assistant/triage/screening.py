@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from assistant.triage.rules import Question, Rulebook, compile_union
+from assistant.triage.rules import Question, Rulebook, compile_union, texts
 from assistant.triage.text import Doc, negated
 
 # A bare yes must stand alone ("yes", "yeah, a bit", "not sure"): "a bit sore" answers nothing.
@@ -44,10 +44,10 @@ class Screening:
         self.questions: dict[str, _Compiled] = {}
         for q in book.questions.values():
             where = f"{book.origin[q.id]}: rule '{q.id}'"
-            topic = compile_union(q.topic, book.terms, where)
+            topic = compile_union(texts(q.topic), book.terms, where)
             assert topic is not None  # `topic` is a required field
-            yes = compile_union(q.means_yes, book.terms, where)
-            no = compile_union(q.means_no, book.terms, where)
+            yes = compile_union(texts(q.means_yes), book.terms, where)
+            no = compile_union(texts(q.means_no), book.terms, where)
             self.questions[q.id] = _Compiled(q, topic, yes, no)
 
     def fires(self, question_id: str) -> str:
