@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from assistant.errors import BackendUnavailable
 from assistant.services import Services
@@ -20,6 +21,22 @@ def get_services(request: Request) -> Services:
 
 
 ServicesDep = Annotated[Services, Depends(get_services)]
+
+_bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="session_token",
+    description="The session_token returned with a session's first reply.",
+)
+
+
+def session_token(
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> str | None:
+    """The token from `Authorization: Bearer <token>`, if the request has one."""
+    return credentials.credentials if credentials else None
+
+
+TokenDep = Annotated[str | None, Depends(session_token)]
 
 
 T = TypeVar("T")
