@@ -103,8 +103,7 @@ _INTRO = re.compile(
 _STRONG_CUES = frozenset(_STRONG.split("|"))
 
 # Words that follow "I'm", "this is" or "call me" and are not names (lower case).
-_COMMON = frozenset(
-    """
+_COMMON_WORDS = """
     a an the not no so very really just still also quite too bit little lot kind sort pretty
     always never usually often sometimes now currently already almost nearly about around over
     under only even ever rather fairly getting going doing having trying feeling being running
@@ -129,8 +128,8 @@ _COMMON = frozenset(
     january february march april june july august september october november december
     british english irish scottish welsh american canadian australian german french spanish
     italian dutch new zealander dr mr mrs ms mx prof
-    """.split()
-)
+"""
+_COMMON = frozenset(_COMMON_WORDS.split())
 _NOT_NAME_SUFFIXES = ("ing", "ed", "ly", "ful", "ous", "ive", "able", "ible", "less", "ness", "ish", "ic")
 
 
