@@ -27,7 +27,7 @@ _AT = r"\s*(?:\(at\)|\[at\]|\{at\}|<at>|\bat\b)\s*"
 _DOT = r"\s*(?:\.|\(dot\)|\[dot\]|\{dot\}|<dot>|\bdot\b)\s*"
 _TLD = r"(?:com|org|net|edu|gov|co|uk|io|me|us|ca|au|ie|nz|de|fr|es|it|nl|info|biz)"
 _SPELLED_EMAIL = re.compile(
-    rf"\b[\w+-]+(?:{_DOT}[\w+-]+)*{_AT}[\w-]+(?:{_DOT}[\w-]+)*{_DOT}{_TLD}\b", re.IGNORECASE
+    rf"\b[\w+-]+(?:{_DOT}[\w+-]+){{0,3}}{_AT}[\w-]+(?:{_DOT}[\w-]+){{0,3}}{_DOT}{_TLD}\b", re.IGNORECASE
 )
 
 # ---------------------------------------------------------------- dates of birth
@@ -174,11 +174,15 @@ def _names(text: str, found: list[str]) -> str:
     return _INTRO.sub(mask, text)
 
 
+MATCHER_MAX_DIGITS = 80  # libphonenumber's matcher is slow on digit-heavy text; patterns go on
+
+
 def _phones(text: str) -> str:
-    if sum(ch.isdigit() for ch in text) < 7:
+    digits = sum(ch.isdigit() for ch in text)
+    if digits < 7:
         return text
     spans: list[tuple[int, int]] = []
-    for region in _PHONE_REGIONS:
+    for region in _PHONE_REGIONS if digits <= MATCHER_MAX_DIGITS else ():
         for m in phonenumbers.PhoneNumberMatcher(text, region, leniency=phonenumbers.Leniency.VALID):
             spans.append((m.start, m.end))
     for start, end in sorted(set(spans), reverse=True):
@@ -223,8 +227,8 @@ def redact(text: str) -> str:
 
 def redact_names(text: str, names: list[str]) -> str:
     """`text` (a reply, say) with names found elsewhere (the runner's message) masked too."""
-    for name in sorted(set(names), key=len, reverse=True):
-        for part in {name, *name.split()}:
-            if len(part) > 1:
-                text = re.sub(rf"\b{re.escape(part)}\b", "[name]", text, flags=re.IGNORECASE)
+    parts = {p for name in names for p in (name, *name.split())}
+    for part in sorted(parts, key=lambda p: (-len(p), p)):  # whole names before their parts
+        if len(part) > 1:
+            text = re.sub(rf"\b{re.escape(part)}\b", "[name]", text, flags=re.IGNORECASE)
     return text

@@ -112,3 +112,17 @@ def test_names_found_in_a_message_are_masked_in_the_reply_too() -> None:
     assert redact_names("Thanks Jane, here is what helps, jane doe.", found.names) == (
         "Thanks [name], here is what helps, [name]."
     )
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["a. " * 1333, "x dot " * 666, "1 2 3 4 5 6 7 8 9 0 " * 200, "12 Main " * 500, "i'm " * 1000],
+    ids=["dots", "spelled-dots", "digits", "numbers-and-names", "intros"],
+)
+def test_redaction_stays_fast_on_hostile_text(text: str) -> None:
+    """Every message is redacted on the turn's path (the audit copy): no pattern may go quadratic."""
+    import time
+
+    started = time.perf_counter()
+    redact(text[:4000])
+    assert time.perf_counter() - started < 0.25
