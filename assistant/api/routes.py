@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from markdown_it import MarkdownIt
 from pydantic import BaseModel, Field
 
@@ -40,10 +40,12 @@ class KnowledgeOut(BaseModel):
 
 
 @router.post("/v1/chat", response_model=Reply, tags=["chat"])
-def chat(body: ChatIn, services: ServicesDep, token: TokenDep) -> Reply:
+def chat(body: ChatIn, services: ServicesDep, token: TokenDep) -> Response:
     """One turn of the conversation. Leave `session_id` out to start a session: the reply carries
     its id and `session_token` (once); later turns send both."""
-    return services.chat.turn(body.session_id, body.message, body.channel, body.session_token or token)
+    reply = services.chat.turn(body.session_id, body.message, body.channel, body.session_token or token)
+    # Serialized once, by the model itself: FastAPI would validate and encode the Reply again.
+    return Response(reply.model_dump_json(), media_type="application/json")
 
 
 @router.get("/healthz", tags=["ops"])

@@ -120,6 +120,8 @@ def test_forget_erases_the_conversation_on_the_server(page: Any, server: str) ->
     reply = widget.ask("my name is Jane Doe and my lower back aches on long runs")
     token = reply["session_token"]
     url = f"{server}/v1/sessions/{reply['session_id']}"
+    stored = page.evaluate("JSON.stringify([{...localStorage}, {...sessionStorage}, document.cookie])")
+    assert "Jane" not in stored and "back" not in stored, "no personal detail in the browser's storage"
     assert page.request.get(url, headers={"Authorization": f"Bearer {token}"}).status == 200
 
     with page.expect_response(lambda r: r.request.method == "DELETE") as erased:
