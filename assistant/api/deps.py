@@ -20,7 +20,12 @@ def get_services(request: Request) -> Services:
     return services
 
 
-ServicesDep = Annotated[Services, Depends(get_services)]
+async def services_dependency(request: Request) -> Services:
+    """`get_services` as a dependency; async, so FastAPI does not hop to a worker thread for it."""
+    return get_services(request)
+
+
+ServicesDep = Annotated[Services, Depends(services_dependency)]
 
 _bearer = HTTPBearer(
     auto_error=False,
@@ -29,7 +34,7 @@ _bearer = HTTPBearer(
 )
 
 
-def session_token(
+async def session_token(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> str | None:
     """The token from `Authorization: Bearer <token>`, if the request has one."""
