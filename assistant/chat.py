@@ -12,11 +12,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from assistant.errors import BackendUnavailable, EmptyMessage, MessageTooLong
+from assistant.errors import BackendUnavailable, EmptyMessage, MessageTooLong, UnknownSession, UnknownTurn
+from assistant.keys import SessionKeys, check_token, new_token, token_hash
 from assistant.redact import redact
 from assistant.responders.base import Draft, Fallback, Responder, TurnInput
 from assistant.router import route
-from assistant.sessions import AuditRecord, SessionStore, TurnRecord, new_id
+from assistant.sessions import AuditRecord, Feedback, SessionAccess, SessionStore, TurnRecord, new_id
 from assistant.triage import TriageState
 from assistant.types import Channel, Intent, Level, Reply, Triage
 
@@ -48,6 +49,20 @@ def clean(message: str, limit: int) -> str:
 
 
 @dataclass(frozen=True)
+class DoorPlace:
+    """Where a chat-door turn happens and who asks: one session per member per place.
+
+    `place` is the channel and thread (or "private"): a shared thread never mixes two members'
+    triage, and a private ask never shares a session with a public one.
+    """
+
+    door: str
+    workspace: str
+    place: tuple[str, ...]
+    user: str
+
+
+@dataclass(frozen=True)
 class Prepared:
     """A turn up to the responder: cleaned message, session, triage, route, hits."""
 
@@ -56,6 +71,9 @@ class Prepared:
     text: str
     history: list[TurnRecord]
     turn: TurnInput
+    token: str | None = None  # only when this turn opens the session
+    secret: str = ""
+    member: str | None = None
 
 
 @dataclass(frozen=True)
@@ -67,6 +85,7 @@ class TurnStart:
     triage: Triage
     intent: Intent
     in_scope: bool
+    session_token: str | None = None
 
 
 class ChatService:
@@ -83,6 +102,7 @@ class ChatService:
         knowledge_version: str,
         max_chars: int = 4000,
         k: int = 6,
+        keys: SessionKeys | None = None,
     ) -> None:
         self.embeddings = embeddings
         self.retriever = retriever
@@ -94,6 +114,7 @@ class ChatService:
         self.knowledge_version = knowledge_version
         self.max_chars = max_chars
         self.k = k
+        self.keys = keys or SessionKeys.random()
 
     def search_query(self, message: str, history: list[TurnRecord]) -> str:
         """Short follow-ups ("how many of those?") are searched together with the last question."""
@@ -101,20 +122,69 @@ class ChatService:
             return f"{history[-1].message} {message}"
         return message
 
-    def turn(self, session_id: str | None, message: str, channel: Channel = "api") -> Reply:
-        p = self._prepare(session_id, message)
+    def turn(
+        self, session_id: str | None, message: str, channel: Channel = "api", token: str | None = None
+    ) -> Reply:
+        """One turn. No `session_id` opens a session (its id and token come back in the Reply);
+        a given one must exist and `token` must be its own."""
+        p = self._prepare(session_id, message, token)
         draft, guard_notes = self._respond(p.turn)
         return self._finish(p, draft, guard_notes, channel)
 
+    def door_turn(self, where: DoorPlace, message: str, channel: Channel) -> Reply:
+        """A turn from Slack or Discord: the session is keyed inside the server, with no token."""
+        p = self._prepare(None, message, None, where)
+        draft, guard_notes = self._respond(p.turn)
+        return self._finish(p, draft, guard_notes, channel)
+
+    def authorize(self, session_id: str, token: str | None) -> SessionAccess:
+        """The session, when `token` is its own. Unknown ids and chat-door sessions (which have no
+        token and are not reachable over HTTP) are UnknownSession; a wrong token BadSessionToken."""
+        found = self.sessions.access(session_id)
+        if found is None or not found.secret:
+            raise UnknownSession(session_id)
+        check_token(found.secret, token)
+        return found
+
+    def feedback(self, feedback: Feedback, token: str | None) -> str:
+        """Stores the one feedback of a turn, for the holder of its session's token."""
+        session_id = self.sessions.turn_session(feedback.turn_id)
+        if session_id is None:
+            raise UnknownTurn(feedback.turn_id)
+        try:
+            self.authorize(session_id, token)
+        except UnknownSession:
+            raise UnknownTurn(feedback.turn_id) from None
+        return self.sessions.add_feedback(feedback)
+
+    def door_feedback(self, door: str, workspace: str, user: str, feedback: Feedback) -> str:
+        """Feedback from a chat door's button: only the member who asked can rate the answer."""
+        session_id = self.sessions.turn_session(feedback.turn_id)
+        found = self.sessions.access(session_id) if session_id else None
+        if found is None or found.state.get("member") != self.keys.member(door, workspace, user):
+            raise UnknownTurn(feedback.turn_id)
+        return self.sessions.add_feedback(feedback)
+
+    def erase(self, session_id: str, token: str | None) -> None:
+        """Erases a conversation for the holder of its token."""
+        self.authorize(session_id, token)
+        if not self.sessions.erase(session_id):
+            raise UnknownSession(session_id)
+
     def turn_stream(
-        self, session_id: str | None, message: str, channel: Channel = "api"
+        self, session_id: str | None, message: str, channel: Channel = "api", token: str | None = None
     ) -> Iterator[TurnStart | str | Reply]:
         """A `TurnStart`, the reply's text as the responder writes it, then the Reply. The Reply is
         authoritative: when its text is not the deltas joined (a stream the guard stopped), show it."""
-        p = self._prepare(session_id, message)
+        p = self._prepare(session_id, message, token)
         a, r = p.turn.assessment, p.turn.route
         yield TurnStart(
-            p.session_id, p.turn_id, Triage(level=a.level.label, flags=a.flags), r.intent, r.in_scope
+            p.session_id,
+            p.turn_id,
+            Triage(level=a.level.label, flags=a.flags),
+            r.intent,
+            r.in_scope,
+            p.token,
         )
         respond_stream = getattr(self.responder, "respond_stream", None)
         if respond_stream is None:
@@ -131,10 +201,22 @@ class ChatService:
             draft, notes = self._checked(draft, p.turn, notes)
         yield self._finish(p, draft, notes, channel)
 
-    def _prepare(self, session_id: str | None, message: str) -> Prepared:
+    def _prepare(
+        self, session_id: str | None, message: str, token: str | None, door: DoorPlace | None = None
+    ) -> Prepared:
         text = clean(message, self.max_chars)
-        session_id = session_id or new_id("s")
-        raw_state = self.sessions.load_state(session_id)
+        opened: str | None = None
+        secret, member = "", None
+        if door is not None:
+            session_id = self.keys.door(door.door, door.workspace, *door.place, door.user)
+            member = self.keys.member(door.door, door.workspace, door.user)
+            found = self.sessions.access(session_id)
+        elif session_id is None:
+            session_id, opened = new_id("s"), new_token()
+            secret, found = token_hash(opened), None
+        else:
+            found = self.authorize(session_id, token)
+        raw_state = found.state if found else None
         state = TriageState.model_validate(raw_state["triage"]) if raw_state else TriageState()
         history = self.sessions.history(session_id, limit=6) if raw_state else []
 
@@ -161,7 +243,7 @@ class ChatService:
             # "how do I make them harder?" refers to the last turn
             routed = route(query, assessment, relevance)
         turn_in = TurnInput(message=text, route=routed, assessment=assessment, hits=hits, history=history)
-        return Prepared(session_id, new_id("t"), text, history, turn_in)
+        return Prepared(session_id, new_id("t"), text, history, turn_in, opened, secret, member)
 
     def _finish(self, p: Prepared, draft: Draft, guard_notes: list[str], channel: Channel) -> Reply:
         session_id, text, history, hits = p.session_id, p.text, p.history, p.turn.hits
@@ -169,6 +251,7 @@ class ChatService:
         retrieved = list(dict.fromkeys(h.record.doc_id for h in hits))
         reply = Reply(
             session_id=session_id,
+            session_token=p.token,
             turn_id=p.turn_id,
             reply=draft.text,
             triage=Triage(level=assessment.level.label, flags=assessment.flags),
@@ -187,7 +270,7 @@ class ChatService:
             n=n,
             created_at=time.time(),
             message=text,
-            reply=reply.model_dump(),
+            reply=reply.model_dump(exclude={"session_token"}),
         )
         audit = AuditRecord(
             turn_id=reply.turn_id,
@@ -200,14 +283,18 @@ class ChatService:
             message=redact(text),
             guard=guard_notes,
         )
-        self.sessions.save_turn(record, {"triage": assessment.state.model_dump(), "channel": channel}, audit)
+        # The state keeps facts and flag ids; the runner's words stay in the audit trail, redacted.
+        triage_state = assessment.state.model_dump()
+        triage_state.get("facts", {}).pop("evidence", None)
+        for flag in triage_state.get("flags", []):
+            flag.pop("evidence", None)
+        state: dict[str, object] = {"triage": triage_state, "channel": channel}
+        if p.member:
+            state["member"] = p.member
+        self.sessions.save_turn(record, state, audit, p.secret)
         if assessment.level >= Level.URGENT:
-            log.warning(
-                "triage %s for session %s: %s",
-                assessment.level.label,
-                session_id,
-                ", ".join(f.id for f in assessment.flags),
-            )
+            # a keyed hash, never the id: these lines must not link a conversation to its triage
+            log.info("triage %s for session %s", assessment.level.label, self.keys.log_ref(session_id))
         return reply
 
     def _respond(self, turn: TurnInput) -> tuple[Draft, list[str]]:

@@ -1,4 +1,4 @@
-"""The `runsource` command line: ask, chat, serve, ingest, eval, audit."""
+"""The `runsource` command line: ask, chat, serve, ingest, eval, audit, purge, forget."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import argparse
 import json
 import logging
 import sys
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -44,7 +45,7 @@ def _print_reply(reply: Reply) -> None:
     level = reply.triage.level
     console.print(f"[{_LEVEL_STYLE[level]}] triage: {level} [/] intent: {reply.intent}")
     for flag in reply.triage.flags:
-        console.print(f"  [red]flag[/] {flag.id}: {flag.label} ({flag.evidence!r})")
+        console.print(f"  [red]flag[/] {flag.id}: {flag.label}")
     console.print(Markdown(reply.reply))
     if reply.follow_ups:
         console.print("[dim]You could also ask:[/] " + " | ".join(reply.follow_ups))
@@ -52,17 +53,23 @@ def _print_reply(reply: Reply) -> None:
 
 def cmd_ask(args: argparse.Namespace) -> int:
     services = _services()
-    reply = services.chat.turn(args.session, " ".join(args.question), "cli")
+    reply = services.chat.turn(args.session, " ".join(args.question), "cli", args.token)
     if args.json:
         print(reply.model_dump_json(indent=2, exclude={"retrieved_ids"}))
-    else:
-        _print_reply(reply)
+        return 0
+    _print_reply(reply)
+    if reply.session_token:
+        print(
+            f"\n(to go on: runsource ask --session {reply.session_id} --token {reply.session_token} ...;"
+            f" to erase it: runsource forget {reply.session_id})"
+        )
     return 0
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
     services = _services()
     session: str | None = args.session
+    token: str | None = args.token
     print("RUNsource assistant. Ask about low back pain and running. Ctrl-D or 'quit' to leave.")
     while True:
         try:
@@ -75,11 +82,11 @@ def cmd_chat(args: argparse.Namespace) -> int:
         if not line:
             continue
         try:
-            reply = services.chat.turn(session, line, "cli")
+            reply = services.chat.turn(session, line, "cli", token)
         except RunsourceError as exc:
             print(f"! {exc.message}")
             continue
-        session = reply.session_id
+        session, token = reply.session_id, reply.session_token or token
         _print_reply(reply)
 
 
@@ -135,8 +142,22 @@ def cmd_purge(args: argparse.Namespace) -> int:
 
     settings = _settings()
     days = args.days or settings.session_retention_days
-    removed = make_sessions(settings).purge(days)
+    store = make_sessions(settings)
+    removed = store.purge(days)
     print(f"removed {removed} session(s) idle for more than {days} days")
+    redacted = store.redact_older(time.time() - settings.full_text_hours * 3600)
+    print(f"redacted {redacted} message(s) older than {settings.full_text_hours:g} hours")
+    return 0
+
+
+def cmd_forget(args: argparse.Namespace) -> int:
+    from assistant.services import make_sessions
+
+    if not make_sessions(_settings()).erase(args.session):
+        print(f"error: no session with id {args.session!r} (already erased or expired?)", file=sys.stderr)
+        return 2
+    print(f"erased {args.session}: its turns and feedback are deleted; its audit entries keep only the")
+    print("triage level, flag ids and rule versions")
     return 0
 
 
@@ -157,11 +178,13 @@ def parser() -> argparse.ArgumentParser:
     ask = sub.add_parser("ask", help="ask one question and print the reply")
     ask.add_argument("question", nargs="+", help="the question, e.g. 'is it just tight hamstrings?'")
     ask.add_argument("--json", action="store_true", help="print the reply contract object as JSON")
-    ask.add_argument("--session", help="continue this session id")
+    ask.add_argument("--session", help="continue this session id (needs --token)")
+    ask.add_argument("--token", help="the session's token, printed when the session was started")
     ask.set_defaults(func=cmd_ask)
 
     chat = sub.add_parser("chat", help="an interactive conversation in the terminal")
-    chat.add_argument("--session", help="continue this session id")
+    chat.add_argument("--session", help="continue this session id (needs --token)")
+    chat.add_argument("--token", help="the session's token, printed when the session was started")
     chat.set_defaults(func=cmd_chat)
 
     ingest = sub.add_parser("ingest", help="index the knowledge (incremental; unchanged chunks are kept)")
@@ -179,9 +202,19 @@ def parser() -> argparse.ArgumentParser:
     audit.add_argument("session", help="the session id (s_...)")
     audit.set_defaults(func=cmd_audit)
 
-    purge = sub.add_parser("purge", help="delete sessions older than the retention period (run daily)")
+    purge = sub.add_parser(
+        "purge",
+        help="delete sessions older than the retention period and redact messages past the "
+        "full-text window (run daily; the server also redacts every few minutes)",
+    )
     purge.add_argument("--days", type=int, help="default: RUNSOURCE_SESSION_RETENTION_DAYS (90)")
     purge.set_defaults(func=cmd_purge)
+
+    forget = sub.add_parser(
+        "forget", help="erase a conversation and its feedback (the audit keeps level, flag ids, versions)"
+    )
+    forget.add_argument("session", help="the session id (s_... or d_...)")
+    forget.set_defaults(func=cmd_forget)
 
     discord = sub.add_parser("discord", help="the Discord app (see docs/discord.md)")
     dsub = discord.add_subparsers(dest="discord_command", required=True)

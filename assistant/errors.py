@@ -10,8 +10,10 @@ RunsourceError
 │   ├── EmptyMessage
 │   ├── MessageTooLong
 │   ├── BadSignature       a Slack or Discord request that is not really from them (401)
+│   ├── BadSessionToken    a session used without its token, or with another one (401)
 │   └── NotFound
-│       └── UnknownSession
+│       ├── UnknownSession
+│       └── UnknownTurn
 ├── RateLimited            too many requests (429, with a retry time)
 └── BackendUnavailable     the vector store or session store is down (503)
     └── DoorNotConfigured  a chat door's settings are missing
@@ -97,10 +99,36 @@ class NotFound(InputError):
 
 
 class UnknownSession(NotFound):
+    """No such session here: never created, erased, expired, or a chat door's (not reachable by HTTP)."""
+
     code = "unknown_session"
 
     def __init__(self, session_id: str) -> None:
-        super().__init__(f"No session with id {session_id!r}. Start a new one by leaving session_id out.")
+        super().__init__(
+            f"No session with id {session_id!r}. Sessions are created by the server: "
+            "start a new one by leaving session_id out."
+        )
+
+
+class UnknownTurn(NotFound):
+    code = "not_found"
+
+    def __init__(self, turn_id: str) -> None:
+        super().__init__(f"No reply with turn_id {turn_id!r}. Use the turn_id of a reply in this session.")
+
+
+class BadSessionToken(InputError):
+    """The session exists but the request did not carry its token (compared in constant time)."""
+
+    code = "bad_session_token"
+    status = 401
+
+    def __init__(self, missing: bool) -> None:
+        what = "needs its session_token" if missing else "was sent with a token that is not its own"
+        super().__init__(
+            f"This session {what}. Send the session_token returned with the session's first reply "
+            "(as `Authorization: Bearer <token>` or the `session_token` field)."
+        )
 
 
 class RateLimited(RunsourceError):

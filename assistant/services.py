@@ -12,6 +12,7 @@ from assistant.chat import ChatService
 from assistant.embeddings import VectorEmbeddings, load_embeddings
 from assistant.guard import OutputGuard
 from assistant.index import KnowledgeIndex, Record
+from assistant.keys import SessionKeys
 from assistant.prompts import Templates
 from assistant.responders.base import Responder, TurnInput
 from assistant.responders.grounded import GroundedResponder, Wording
@@ -129,5 +130,6 @@ def build_services(settings: Settings | None = None, *, ingest: bool = True) -> 
         knowledge_version=knowledge_version(records),
         max_chars=settings.max_message_chars,
         k=settings.retrieval_k,
+        keys=SessionKeys.load(settings),
     )
     return Services(settings, embeddings, index, retriever, chat, sessions, grounded)

@@ -2,14 +2,16 @@
 
 Keys (all under one prefix, default ``runsource:``)::
 
-    s:{session}      hash    created_at, updated_at, state (JSON)
+    s:{session}      hash    created_at, updated_at, state (JSON), secret (token hash; "" for doors)
     t:{session}      list    turns (TurnRecord JSON), oldest first
     a:{session}      list    audit records (AuditRecord JSON), oldest first
     f:{session}      set     feedback ids of the session (so a purge takes them too)
     turn:{turn}      string  the session id of a turn (feedback looks it up)
-    fb:{feedback}    string  a Feedback JSON with its session and time
+    fb:{feedback}    string  a Feedback JSON with its session and time (one per turn)
     updated          zset    session ids by last update (the retention purge walks it)
     feedback         zset    feedback ids by creation time
+    fulltext         zset    session ids by their oldest turn not yet redacted (`redact_older`)
+    audit_erased     zset    what the audit keeps of erased sessions, by time
 
 One turn is written by one Lua script (turn, audit, state and indexes together), so a worker
 killed mid-turn or a connection dropped mid-write never leaves a half-written turn, and a
@@ -33,23 +35,33 @@ from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.retry import Retry
 
-from assistant.errors import BackendUnavailable, UnknownSession
+from assistant.errors import BackendUnavailable, UnknownSession, UnknownTurn
 from assistant.redact import redact
-from assistant.sessions import AuditRecord, Feedback, TurnRecord, new_id
+from assistant.sessions import (
+    AuditRecord,
+    Feedback,
+    SessionAccess,
+    TurnRecord,
+    erased_audit,
+    feedback_id,
+    redacted_turn,
+)
 
 __all__ = ["RedisSessions"]
 
 T = TypeVar("T")
 log = logging.getLogger("runsource.sessions")
 
-# KEYS: session hash, turns, audit, turn->session, updated zset
-# ARGV: session id, turn id, created_at, state JSON, turn JSON, audit JSON
+# KEYS: session hash, turns, audit, turn->session, updated zset, fulltext zset
+# ARGV: session id, turn id, created_at, state JSON, turn JSON, audit JSON, secret (token hash)
 # Returns 1 when written, 0 when that turn id was already stored (an idempotent retry).
 _SAVE_TURN = """
 if redis.call('EXISTS', KEYS[4]) == 1 then
   return 0
 end
 redis.call('HSETNX', KEYS[1], 'created_at', ARGV[3])
+redis.call('HSETNX', KEYS[1], 'secret', ARGV[7])
+redis.call('ZADD', KEYS[6], 'NX', ARGV[3], ARGV[1])
 redis.call('HSET', KEYS[1], 'updated_at', ARGV[3], 'state', ARGV[4])
 redis.call('RPUSH', KEYS[2], ARGV[5])
 redis.call('RPUSH', KEYS[3], ARGV[6])
@@ -93,7 +105,9 @@ for _, sid in ipairs(old) do
   end
   redis.call('DEL', p .. 's:' .. sid, p .. 't:' .. sid, p .. 'a:' .. sid, p .. 'f:' .. sid)
   redis.call('ZREM', KEYS[1], sid)
+  redis.call('ZREM', p .. 'fulltext', sid)
 end
+redis.call('ZREMRANGEBYSCORE', p .. 'audit_erased', '-inf', '(' .. ARGV[2])
 local stale = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', '(' .. ARGV[2], 'LIMIT', 0, tonumber(ARGV[3]))
 for _, fid in ipairs(stale) do
   redis.call('DEL', p .. 'fb:' .. fid)
@@ -161,11 +175,17 @@ class RedisSessions:
             ) from exc
 
     def load_state(self, session_id: str) -> dict[str, Any] | None:
-        raw = self._call("load a session", lambda: self.client.hget(self._key("s:", session_id), "state"))
+        found = self.access(session_id)
+        return found.state if found else None
+
+    def access(self, session_id: str) -> SessionAccess | None:
+        client: Any = self.client
+        raw, secret = self._call(
+            "load a session", lambda: client.hmget(self._key("s:", session_id), ["state", "secret"])
+        )
         if raw is None:
             return None
-        state: dict[str, Any] = json.loads(str(raw))
-        return state
+        return SessionAccess(json.loads(str(raw)), str(secret or ""))
 
     def history(self, session_id: str, limit: int = 20) -> list[TurnRecord]:
         if limit <= 0:
@@ -176,7 +196,9 @@ class RedisSessions:
         )
         return [TurnRecord.model_validate_json(r) for r in rows]
 
-    def save_turn(self, turn: TurnRecord, state: dict[str, Any], audit: AuditRecord) -> None:
+    def save_turn(
+        self, turn: TurnRecord, state: dict[str, Any], audit: AuditRecord, secret: str = ""
+    ) -> None:
         sid = turn.session_id
         keys = [
             self._key("s:", sid),
@@ -184,6 +206,7 @@ class RedisSessions:
             self._key("a:", sid),
             self._key("turn:", turn.turn_id),
             self._key("updated"),
+            self._key("fulltext"),
         ]
         args = [
             sid,
@@ -192,6 +215,7 @@ class RedisSessions:
             json.dumps(state),
             turn.model_dump_json(),
             audit.model_dump_json(),
+            secret,
         ]
         self._call("save a turn", lambda: self._save_turn(keys=keys, args=args))
 
@@ -208,8 +232,13 @@ class RedisSessions:
             raise UnknownSession(session_id)
         return [AuditRecord.model_validate_json(r) for r in rows]
 
+    def turn_session(self, turn_id: str) -> str | None:
+        found = self._call("look up a turn", lambda: self.client.get(self._key("turn:", turn_id)))
+        return str(found) if found else None
+
     def add_feedback(self, feedback: Feedback) -> str:
-        fid = new_id("f")
+        """The turn's one feedback (its id follows from the turn's, so a second one replaces it)."""
+        fid = feedback_id(feedback.turn_id)
         now = time.time()
         body = json.dumps(
             {
@@ -227,8 +256,97 @@ class RedisSessions:
             lambda: self._add_feedback(keys=keys, args=[self.prefix, fid, repr(now), body]),
         )
         if not session:
-            raise UnknownSession(feedback.turn_id)
+            raise UnknownTurn(feedback.turn_id)
         return fid
+
+    def feedback_of(self, session_id: str) -> dict[str, Feedback]:
+        client: Any = self.client
+
+        def read() -> list[str | None]:
+            fids = sorted(client.smembers(self._key("f:", session_id)))
+            if not fids:
+                return []
+            found: list[str | None] = client.mget([self._key("fb:", f) for f in fids])
+            return found
+
+        found = [Feedback.model_validate_json(raw) for raw in self._call("read feedback", read) if raw]
+        return {f.turn_id: f for f in found}
+
+    def erase(self, session_id: str) -> bool:
+        """Delete a conversation and its feedback; its audit entries keep level, flag ids and versions."""
+        keys = [self._key(kind, session_id) for kind in ("s:", "t:", "a:", "f:")]
+
+        def run(pipe: Any) -> bool:
+            if not pipe.exists(keys[0]):
+                return False
+            turns = [TurnRecord.model_validate_json(r) for r in pipe.lrange(keys[1], 0, -1)]
+            audits = [AuditRecord.model_validate_json(r) for r in pipe.lrange(keys[2], 0, -1)]
+            fids = list(pipe.smembers(keys[3]))
+            pipe.multi()
+            for t in turns:
+                pipe.delete(self._key("turn:", t.turn_id))
+            for fid in fids:
+                pipe.delete(self._key("fb:", fid))
+                pipe.zrem(self._key("feedback"), fid)
+            for a in audits:
+                kept = erased_audit(a)
+                pipe.zadd(self._key("audit_erased"), {kept.model_dump_json(): kept.created_at})
+            pipe.delete(*keys)
+            pipe.zrem(self._key("updated"), session_id)
+            pipe.zrem(self._key("fulltext"), session_id)
+            return True
+
+        client: Any = self.client
+        return bool(
+            self._call("erase a session", lambda: client.transaction(run, *keys, value_from_callable=True))
+        )
+
+    def erased_audit(self) -> list[AuditRecord]:
+        client: Any = self.client
+        rows: list[str] = self._call(
+            "read the erased audit", lambda: client.zrange(self._key("audit_erased"), 0, -1)
+        )
+        return [AuditRecord.model_validate_json(r) for r in rows]
+
+    def redact_older(self, before: float) -> int:
+        """Redact the message and reply text of turns stored before `before`; returns how many."""
+        client: Any = self.client
+        due: list[str] = self._call(
+            "find turns to redact",
+            lambda: client.zrangebyscore(self._key("fulltext"), "-inf", f"({before!r}"),
+        )
+        return sum(self._redact_session(sid, before) for sid in due)
+
+    def _redact_session(self, session_id: str, before: float) -> int:
+        turns_key = self._key("t:", session_id)
+
+        def run(pipe: Any) -> int:
+            rows = [TurnRecord.model_validate_json(r) for r in pipe.lrange(turns_key, 0, -1)]
+            pipe.multi()
+            changed = 0
+            for i, t in enumerate(rows):
+                if t.created_at < before:
+                    message, reply = redacted_turn(t.message, t.reply)
+                    if (message, reply) != (t.message, t.reply):
+                        pipe.lset(
+                            turns_key,
+                            i,
+                            t.model_copy(update={"message": message, "reply": reply}).model_dump_json(),
+                        )
+                        changed += 1
+            left = [t.created_at for t in rows if t.created_at >= before]
+            if left:
+                pipe.zadd(self._key("fulltext"), {session_id: min(left)})
+            else:
+                pipe.zrem(self._key("fulltext"), session_id)
+            return changed
+
+        client: Any = self.client
+        return int(
+            self._call(
+                "redact old turns", lambda: client.transaction(run, turns_key, value_from_callable=True)
+            )
+        )
 
     def feedback_count(self) -> int:
         return int(self._call("count feedback", lambda: self.client.zcard(self._key("feedback"))))

@@ -66,6 +66,16 @@ class Settings(BaseSettings):
         None, description="redis://... for shared sessions; unset = SQLite in data_dir."
     )
     session_retention_days: int = Field(90, ge=1)
+    full_text_hours: float = Field(
+        24, ge=0, description="Messages are kept word for word this long, then stored redacted."
+    )
+    session_secret: SecretStr | None = Field(
+        None,
+        description="Key for chat-door session ids and logged ids; unset = generated in data_dir.",
+    )
+    widget_idle_minutes: int = Field(
+        30, ge=1, description="The widget forgets its session after this long without use."
+    )
 
     # Input limits and abuse protection
     max_message_chars: int = Field(4000, ge=100)
@@ -128,6 +138,10 @@ class Settings(BaseSettings):
     @property
     def db_path(self) -> Path:
         return self.data_dir / "sessions.sqlite3"
+
+    @property
+    def secret_path(self) -> Path:
+        return self.data_dir / "session_secret"
 
     @property
     def chroma_path(self) -> Path:

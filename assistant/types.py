@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import IntEnum
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_serializer
 
 Channel = Literal["web", "slack", "discord", "api", "cli", "eval"]
 Intent = Literal["education", "exercise", "symptom", "greeting", "out_of_scope", "refusal", "clarify"]
@@ -42,7 +42,7 @@ class Level(IntEnum):
 
 
 class Flag(BaseModel):
-    """One red-flag rule that fired, with the words that made it fire."""
+    """One red-flag rule that fired, with the words that made it fire (`evidence`)."""
 
     id: str
     level: LevelName
@@ -50,9 +50,22 @@ class Flag(BaseModel):
     evidence: str = ""
 
 
+class ShownFlag(BaseModel):
+    """A flag as replies and stream events show it: the label, never the runner's words."""
+
+    id: str
+    level: LevelName
+    label: str
+
+
 class Triage(BaseModel):
     level: LevelName = "none"
     flags: list[Flag] = Field(default_factory=list)
+
+    @field_serializer("flags")
+    def _shown(self, flags: list[Flag]) -> list[ShownFlag]:
+        # The evidence is for the audit trail (redacted there); a reply never carries it.
+        return [ShownFlag(id=f.id, level=f.level, label=f.label) for f in flags]
 
 
 class Citation(BaseModel):
@@ -75,6 +88,11 @@ class Reply(BaseModel):
     """What one turn answers, identical on every door."""
 
     session_id: str
+    session_token: str | None = Field(
+        None,
+        description="The session's secret, only in the reply that created it; every later use "
+        "of the session (continue, read, feedback, delete) needs it.",
+    )
     turn_id: str
     reply: str
     triage: Triage = Field(default_factory=Triage)

@@ -113,6 +113,9 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
+TOKENS: dict[str, str] = {}  # each session's token, kept as a client keeps it
+
+
 async def one_turn(
     client: httpx.AsyncClient, session_id: str | None, message: str, tally: Tally
 ) -> dict[str, Any] | None:
@@ -120,6 +123,7 @@ async def one_turn(
     body: dict[str, Any] = {"message": message, "channel": "api"}
     if session_id:
         body["session_id"] = session_id
+        body["session_token"] = TOKENS.get(session_id)
     try:
         resp = await client.post("/v1/chat", json=body)
     except httpx.HTTPError as exc:
@@ -133,6 +137,8 @@ async def one_turn(
         tally.add(Sample(ms, resp.status_code, f"{resp.status_code} {code}".strip()), None)
         return None
     reply: dict[str, Any] = resp.json()
+    if reply.get("session_token"):
+        TOKENS[reply["session_id"]] = reply["session_token"]
     tally.add(Sample(ms, 200), reply)
     return reply
 
@@ -280,7 +286,8 @@ def history_reader(
     if "/v1/sessions/{session_id}" in client.get("/openapi.json").json().get("paths", {}):
 
         def over_http(sid: str) -> list[str]:
-            resp = client.get(f"/v1/sessions/{sid}", params={"limit": 200})
+            auth = {"Authorization": f"Bearer {TOKENS.get(sid, '')}"}
+            resp = client.get(f"/v1/sessions/{sid}", params={"limit": 200}, headers=auth)
             return [t["turn_id"] for t in resp.json()["turns"]] if resp.status_code == 200 else []
 
         return "GET /v1/sessions/{id}", over_http
@@ -304,9 +311,11 @@ async def limits(url: str) -> dict[str, Any]:
     ) as c:
         first = await c.post("/v1/chat", json={"message": "hi"})
         sid = first.json().get("session_id") if first.status_code == 200 else None
+        token = first.json().get("session_token") if first.status_code == 200 else None
         codes = [first.status_code]
         for _ in range(39):
-            r = await c.post("/v1/chat", json={"message": "what helps a stiff back?", "session_id": sid})
+            body = {"message": "what helps a stiff back?", "session_id": sid, "session_token": token}
+            r = await c.post("/v1/chat", json=body)
             codes.append(r.status_code)
         out["one_session_40_turns"] = {"ok": codes.count(200), "limited": codes.count(429), "configured": 20}
         await asyncio.sleep(61)  # let every bucket refill

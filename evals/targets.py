@@ -49,12 +49,17 @@ class Target(Protocol):
 
 
 class InProcessTarget:
-    """The services built in this process, called as the eval door (`channel="eval"`)."""
+    """The services built in this process, called as the eval door (`channel="eval"`).
+
+    Sessions go through the same flow as every door: the first turn opens one and its token,
+    kept here, goes with every later turn.
+    """
 
     label = "in-process"
 
     def __init__(self, services: Services) -> None:
         self.services = services
+        self.tokens: dict[str, str] = {}
 
     @classmethod
     def build(cls) -> InProcessTarget:
@@ -63,7 +68,11 @@ class InProcessTarget:
         return cls(build_services())
 
     def turn(self, session_id: str | None, message: str) -> Reply:
-        return self.services.chat.turn(session_id, message, "eval")
+        token = self.tokens.get(session_id) if session_id else None
+        reply = self.services.chat.turn(session_id, message, "eval", token)
+        if reply.session_token:
+            self.tokens[reply.session_id] = reply.session_token
+        return reply
 
     def knowledge(self, doc_ids: Sequence[str]) -> dict[str, str]:
         return self.services.retrieved_texts(list(doc_ids))
@@ -86,6 +95,7 @@ class HttpTarget:
         self.client = client or httpx.Client(base_url=self.url, timeout=timeout)
         self._texts: dict[str, str | None] = {}
         self._embedder: Embedder | None = None
+        self.tokens: dict[str, str] = {}
         self.sleep = time.sleep
 
     def check(self) -> None:
@@ -103,7 +113,8 @@ class HttpTarget:
     def turn(self, session_id: str | None, message: str) -> Reply:
         import httpx
 
-        body = {"message": message, "session_id": session_id, "channel": "eval"}
+        token = self.tokens.get(session_id) if session_id else None
+        body = {"message": message, "session_id": session_id, "session_token": token, "channel": "eval"}
         for attempt in range(RATE_LIMIT_RETRIES + 1):
             try:
                 response = self.client.post("/v1/chat", json=body)
@@ -115,7 +126,10 @@ class HttpTarget:
             self.sleep(min(float(response.headers.get("retry-after", "1") or 1), 60.0))
         if response.status_code != 200:
             raise TargetError(f"POST /v1/chat answered {response.status_code}: {_error_text(response)}")
-        return Reply.model_validate_json(response.content)
+        reply = Reply.model_validate_json(response.content)
+        if reply.session_token:
+            self.tokens[reply.session_id] = reply.session_token
+        return reply
 
     def knowledge(self, doc_ids: Sequence[str]) -> dict[str, str]:
         import httpx

@@ -44,11 +44,13 @@ class Conversation:
     def __init__(self, services) -> None:  # type: ignore[no-untyped-def]
         self.services = services
         self.session_id: str | None = None
+        self.token: str | None = None
         self.replies: list = []
 
     def __rshift__(self, message: str) -> Conversation:
-        reply = self.services.chat.turn(self.session_id, message, "api")
+        reply = self.services.chat.turn(self.session_id, message, "api", self.token)
         self.session_id = reply.session_id
+        self.token = reply.session_token or self.token
         self.replies.append(reply)
         return self
 

@@ -61,5 +61,19 @@ def test_help_lists_every_command() -> None:
     out = subprocess.run(
         [sys.executable, "-m", "assistant.cli", "--help"], capture_output=True, text=True, cwd=ROOT
     )
-    for command in ("ask", "chat", "serve", "ingest", "eval", "audit"):
+    for command in ("ask", "chat", "serve", "ingest", "eval", "audit", "purge", "forget"):
         assert command in out.stdout
+
+
+def test_a_session_goes_on_only_with_its_token(services, data_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    first = json.loads(run(data_dir, "ask", "--json", "how many dead bugs should I do?").stdout)
+    sid, token = first["session_id"], first["session_token"]
+    refused = run(data_dir, "ask", "--session", sid, "how do I make them harder?")
+    assert refused.returncode == 2 and "session_token" in refused.stderr
+    invented = run(data_dir, "ask", "--session", "s_made_up", "--token", token, "hello")
+    assert invented.returncode == 2 and "No session" in invented.stderr
+    going_on = run(
+        data_dir, "ask", "--json", "--session", sid, "--token", token, "how do I make them harder?"
+    )
+    assert going_on.returncode == 0, going_on.stderr
+    assert json.loads(going_on.stdout)["session_id"] == sid

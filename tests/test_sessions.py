@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.errors import UnknownSession
+from assistant.errors import UnknownSession, UnknownTurn
 from assistant.sessions import AuditRecord, Feedback, SQLiteSessions, TurnRecord
 
 
@@ -52,7 +52,7 @@ def test_feedback_needs_a_real_turn_and_is_redacted(tmp_path: Path) -> None:
         Feedback(turn_id=t.turn_id, rating="down", reason="wrong", comment="mail me at a@b.co")
     )
     assert store.feedback_count() == 1
-    with pytest.raises(UnknownSession):
+    with pytest.raises(UnknownTurn):
         store.add_feedback(Feedback(turn_id="t_nope", rating="up"))
 
 

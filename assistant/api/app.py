@@ -2,22 +2,28 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from assistant.api import routes, stream, widget
 from assistant.api.security import EdgeMiddleware
 from assistant.doors import discord, slack
 from assistant.errors import RateLimited, RunsourceError
+from assistant.logs import configure_logging, safe_path
 from assistant.services import Services
 
 log = logging.getLogger("runsource.api")
+REDACT_EVERY_S = 600  # messages past the full-text window are redacted within ten minutes
 
 
 def error_body(code: str, message: str) -> dict[str, dict[str, str]]:
@@ -41,7 +47,7 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _known(request: Request, exc: RunsourceError) -> JSONResponse:
         headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
         if exc.status >= 500:
-            log.error("%s on %s: %s", exc.code, request.url.path, exc.message)
+            log.error("%s on %s: %s", exc.code, safe_path(request.url.path), exc.message)
         return JSONResponse(error_body(exc.code, exc.message), status_code=exc.status, headers=headers)
 
     @app.exception_handler(RequestValidationError)
@@ -56,11 +62,23 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unexpected error on %s", request.url.path)
+        log.exception("unexpected error on %s", safe_path(request.url.path))
         return JSONResponse(
             error_body("internal", "Something went wrong on our side. Please try again."),
             status_code=500,
         )
+
+
+async def redact_past_window(services: Services, every_s: float = REDACT_EVERY_S) -> None:
+    """Keeps message text word for word only for `full_text_hours` (every worker runs this; it is
+    idempotent and cheap when there is nothing to do)."""
+    while True:
+        before = time.time() - services.settings.full_text_hours * 3600
+        try:
+            await run_in_threadpool(services.sessions.redact_older, before)
+        except Exception as exc:  # a store outage must not end the loop; the next round retries
+            log.warning("redacting old messages failed: %s", type(exc).__name__)
+        await asyncio.sleep(every_s)
 
 
 def create_app(build: Callable[[], Services]) -> FastAPI:
@@ -68,8 +86,14 @@ def create_app(build: Callable[[], Services]) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.services = build()
+        services = build()
+        configure_logging(services.settings, services.chat.keys)
+        app.state.services = services
+        redactor = asyncio.create_task(redact_past_window(services))
         yield
+        redactor.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await redactor
 
     app = FastAPI(
         title="RUNsource assistant API",

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from assistant.errors import BackendUnavailable
 from assistant.services import Services
@@ -19,7 +20,28 @@ def get_services(request: Request) -> Services:
     return services
 
 
-ServicesDep = Annotated[Services, Depends(get_services)]
+async def services_dependency(request: Request) -> Services:
+    """`get_services` as a dependency; async, so FastAPI does not hop to a worker thread for it."""
+    return get_services(request)
+
+
+ServicesDep = Annotated[Services, Depends(services_dependency)]
+
+_bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="session_token",
+    description="The session_token returned with a session's first reply.",
+)
+
+
+async def session_token(
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> str | None:
+    """The token from `Authorization: Bearer <token>`, if the request has one."""
+    return credentials.credentials if credentials else None
+
+
+TokenDep = Annotated[str | None, Depends(session_token)]
 
 
 T = TypeVar("T")

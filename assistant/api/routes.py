@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from markdown_it import MarkdownIt
 from pydantic import BaseModel, Field
 
-from assistant.api.deps import ServicesDep
+from assistant.api.deps import ServicesDep, TokenDep
 from assistant.errors import BackendUnavailable, NotFound
 from assistant.types import Channel, Reply
 
@@ -17,7 +17,17 @@ _md = MarkdownIt("commonmark", {"html": False})
 
 class ChatIn(BaseModel):
     message: str = Field(description="What the runner typed (1 to 4,000 characters).")
-    session_id: str | None = Field(None, max_length=100, pattern=r"^[A-Za-z0-9_-]+$")
+    session_id: str | None = Field(
+        None,
+        max_length=100,
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description="Leave out to start a session; the server issues the id and a session_token.",
+    )
+    session_token: str | None = Field(
+        None,
+        max_length=200,
+        description="The session's token (or send it as `Authorization: Bearer <token>`).",
+    )
     channel: Channel = "api"
 
 
@@ -30,9 +40,12 @@ class KnowledgeOut(BaseModel):
 
 
 @router.post("/v1/chat", response_model=Reply, tags=["chat"])
-def chat(body: ChatIn, services: ServicesDep) -> Reply:
-    """One turn of the conversation; leave `session_id` out to start a new session."""
-    return services.chat.turn(body.session_id, body.message, body.channel)
+def chat(body: ChatIn, services: ServicesDep, token: TokenDep) -> Response:
+    """One turn of the conversation. Leave `session_id` out to start a session: the reply carries
+    its id and `session_token` (once); later turns send both."""
+    reply = services.chat.turn(body.session_id, body.message, body.channel, body.session_token or token)
+    # Serialized once, by the model itself: FastAPI would validate and encode the Reply again.
+    return Response(reply.model_dump_json(), media_type="application/json")
 
 
 @router.get("/healthz", tags=["ops"])

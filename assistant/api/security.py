@@ -285,8 +285,8 @@ def build_edge(app: ASGIApp, settings: Settings) -> ASGIApp:
     cors = CORSMiddleware(
         limited,
         allow_origins=[o.rstrip("/") for o in settings.cors_origins],
-        allow_methods=["GET", "POST"],
-        allow_headers=["Content-Type", "Accept"],
+        allow_methods=["GET", "POST", "DELETE"],
+        allow_headers=["Content-Type", "Accept", "Authorization"],
         expose_headers=["Retry-After"],
         max_age=600,
     )

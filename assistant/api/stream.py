@@ -1,8 +1,12 @@
-"""Streaming chat (Server-Sent Events), session history and feedback: thin edges over ChatService.
+"""Streaming chat (Server-Sent Events), session history, erasure and feedback: thin edges over ChatService.
+
+Every use of an existing session needs its token (`Authorization: Bearer <token>`, or the
+`session_token` field of a JSON body); the server issued both with the session's first reply.
 
 A streamed turn is three kinds of event, in order:
 
-    meta   triage, intent, citations and exercises, before any text (escalations show at once)
+    meta   session (and its token when the turn opened it), triage (flag labels, no evidence),
+           intent, citations and exercises, before any text (escalations show at once)
     delta  {"text": "..."} pieces of the reply; joined, they are exactly `reply.reply`
     done   the whole Reply object, as POST /v1/chat returns it
     error  {"error": {...}} if the turn fails after the stream began (instead of done)
@@ -20,15 +24,15 @@ import re
 from collections.abc import AsyncIterator, Callable
 from typing import Any, Literal
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Response
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from assistant.api.deps import ServicesDep
+from assistant.api.deps import ServicesDep, TokenDep
 from assistant.api.routes import ChatIn
 from assistant.chat import ChatService, TurnStart
-from assistant.errors import NotFound, RunsourceError, UnknownSession
+from assistant.errors import RunsourceError
 from assistant.sessions import Feedback
 from assistant.types import Channel, Citation, ExerciseCard, Intent, Mode, Reply, Triage
 
@@ -36,6 +40,7 @@ __all__ = [
     "Delta",
     "FeedbackIn",
     "Meta",
+    "Rated",
     "SessionOut",
     "TurnEvent",
     "encode_event",
@@ -58,6 +63,7 @@ class Meta(BaseModel):
     """The first event: everything about the reply except its text."""
 
     session_id: str
+    session_token: str | None = None
     turn_id: str
     triage: Triage
     intent: Intent
@@ -72,7 +78,7 @@ class Delta(BaseModel):
 
 
 TurnEvent = Meta | Delta | Reply
-TurnStream = Callable[[ChatService, str | None, str, Channel], AsyncIterator[TurnEvent]]
+TurnStream = Callable[[ChatService, str | None, str, Channel, str | None], AsyncIterator[TurnEvent]]
 
 
 def meta_of(reply: Reply) -> Meta:
@@ -94,10 +100,10 @@ def word_groups(text: str, size: int = WORDS_PER_DELTA) -> list[str]:
 
 
 async def replayed_turn(
-    chat: ChatService, session_id: str | None, message: str, channel: Channel
+    chat: ChatService, session_id: str | None, message: str, channel: Channel, token: str | None = None
 ) -> AsyncIterator[TurnEvent]:
     """One whole turn (in a worker thread: the pipeline is synchronous), replayed as events."""
-    reply = await run_in_threadpool(chat.turn, session_id, message, channel)
+    reply = await run_in_threadpool(chat.turn, session_id, message, channel, token)
     yield meta_of(reply)
     for piece in word_groups(reply.reply):
         yield Delta(text=piece)
@@ -108,7 +114,7 @@ _END = object()
 
 
 async def streamed_turn(
-    chat: ChatService, session_id: str | None, message: str, channel: Channel
+    chat: ChatService, session_id: str | None, message: str, channel: Channel, token: str | None = None
 ) -> AsyncIterator[TurnEvent]:
     """Real token deltas from a streaming responder (the LLM one); a replay for the grounded one.
 
@@ -117,10 +123,10 @@ async def streamed_turn(
     the triage and `done` the rest; `done.reply` is authoritative if the guard stopped the stream.
     """
     if not hasattr(chat.responder, "respond_stream"):
-        async for event in replayed_turn(chat, session_id, message, channel):
+        async for event in replayed_turn(chat, session_id, message, channel, token):
             yield event
         return
-    items = chat.turn_stream(session_id, message, channel)
+    items = chat.turn_stream(session_id, message, channel, token)
     while (item := await run_in_threadpool(next, items, _END)) is not _END:
         if isinstance(item, TurnStart):
             yield Meta(**vars(item), citations=[], exercises=[], mode="llm")
@@ -161,9 +167,11 @@ _STREAM_DOC: dict[int | str, dict[str, Any]] = {
 
 
 @router.post("/v1/chat/stream", response_class=StreamingResponse, responses=_STREAM_DOC, tags=["chat"])
-async def chat_stream(body: ChatIn, services: ServicesDep) -> StreamingResponse:
+async def chat_stream(body: ChatIn, services: ServicesDep, token: TokenDep) -> StreamingResponse:
     """One turn as a stream: triage and sources first, then the text, then the whole reply."""
-    events = turn_stream(services.chat, body.session_id, body.message, body.channel)
+    events = turn_stream(
+        services.chat, body.session_id, body.message, body.channel, body.session_token or token
+    )
     # Input errors raise before the first event, so they still answer a plain 4xx error object.
     first = await anext(events)
     return StreamingResponse(
@@ -173,11 +181,21 @@ async def chat_stream(body: ChatIn, services: ServicesDep) -> StreamingResponse:
     )
 
 
+Rating = Literal["up", "down"]
+Reason = Literal["unsafe", "wrong", "missed_symptom", "too_alarming", "other"]
+
+
+class Rated(BaseModel):
+    rating: Rating
+    reason: Reason | None = None
+
+
 class TurnOut(BaseModel):
     turn_id: str
     created_at: float = Field(description="Seconds since the epoch.")
-    message: str
+    message: str = Field(description="Word for word within the full-text window, redacted after it.")
     reply: Reply
+    feedback: Rated | None = Field(None, description="The rating given to this reply, if any.")
 
 
 class SessionOut(BaseModel):
@@ -185,26 +203,38 @@ class SessionOut(BaseModel):
     turns: list[TurnOut] = Field(description="Oldest first; the latest `limit` turns.")
 
 
+_SESSION_PATH = Path(max_length=100, pattern=SESSION_ID)
+
+
 @router.get("/v1/sessions/{session_id}", response_model=SessionOut, tags=["chat"])
 def session_history(
     services: ServicesDep,
-    session_id: str = Path(max_length=100, pattern=SESSION_ID),
+    token: TokenDep,
+    session_id: str = _SESSION_PATH,
     limit: int = Query(50, ge=1, le=200, description="How many of the latest turns to return."),
 ) -> SessionOut:
-    """A conversation so far, for a door that lost its copy (the widget after storage was cleared)."""
-    if services.sessions.load_state(session_id) is None:
-        raise UnknownSession(session_id)
+    """A conversation so far, for its owner (the widget fetches it with the token after a reload)."""
+    services.chat.authorize(session_id, token)
+    rated = services.sessions.feedback_of(session_id)
     turns = [
         TurnOut(
-            turn_id=t.turn_id, created_at=t.created_at, message=t.message, reply=Reply.model_validate(t.reply)
+            turn_id=t.turn_id,
+            created_at=t.created_at,
+            message=t.message,
+            reply=Reply.model_validate(t.reply),
+            feedback=Rated.model_validate(rated[t.turn_id].model_dump()) if t.turn_id in rated else None,
         )
         for t in services.sessions.history(session_id, limit=limit)
     ]
     return SessionOut(session_id=session_id, turns=turns)
 
 
-Rating = Literal["up", "down"]
-Reason = Literal["unsafe", "wrong", "missed_symptom", "too_alarming", "other"]
+@router.delete("/v1/sessions/{session_id}", status_code=204, response_class=Response, tags=["chat"])
+def erase_session(services: ServicesDep, token: TokenDep, session_id: str = _SESSION_PATH) -> Response:
+    """Erase a conversation: its turns and feedback are deleted, and its audit entries are cut down
+    to the level, flag ids and rule versions. The token stops working at once."""
+    services.chat.erase(session_id, token)
+    return Response(status_code=204)
 
 
 class FeedbackIn(BaseModel):
@@ -212,6 +242,9 @@ class FeedbackIn(BaseModel):
     rating: Rating
     reason: Reason | None = Field(None, description="Why a reply was rated down.")
     comment: str = Field("", max_length=2000, description="Free text; personal details are redacted.")
+    session_token: str | None = Field(
+        None, max_length=200, description="The token of the reply's session (or a Bearer header)."
+    )
 
 
 class FeedbackOut(BaseModel):
@@ -219,15 +252,10 @@ class FeedbackOut(BaseModel):
 
 
 @router.post("/v1/feedback", response_model=FeedbackOut, status_code=201, tags=["chat"])
-def feedback(body: FeedbackIn, services: ServicesDep) -> FeedbackOut:
-    """Rate one reply up or down, with a reason and a comment; stored with the session."""
-    try:
-        fid = services.sessions.add_feedback(
-            Feedback(
-                turn_id=body.turn_id, rating=body.rating, reason=body.reason, comment=body.comment.strip()
-            )
-        )
-    except UnknownSession:
-        message = f"No reply with turn_id {body.turn_id!r}. Use the turn_id of a reply in this session."
-        raise NotFound(message) from None
-    return FeedbackOut(feedback_id=fid)
+def feedback(body: FeedbackIn, services: ServicesDep, token: TokenDep) -> FeedbackOut:
+    """Rate one reply of your session up or down, with a reason and a comment. A reply keeps one
+    feedback: sending another replaces it."""
+    given = Feedback(
+        turn_id=body.turn_id, rating=body.rating, reason=body.reason, comment=body.comment.strip()
+    )
+    return FeedbackOut(feedback_id=services.chat.feedback(given, body.session_token or token))

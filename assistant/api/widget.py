@@ -31,6 +31,7 @@ class WidgetConfig(BaseModel):
     booking_url: str
     clinic_phone: str
     max_message_chars: int = Field(description="Longer messages are refused (413).")
+    idle_minutes: int = Field(description="The widget forgets its session after this long without use.")
 
 
 @router.get("/widget.js", include_in_schema=False)
@@ -48,7 +49,9 @@ def demo_css() -> FileResponse:
 def widget_config(services: ServicesDep) -> WidgetConfig:
     """Clinic details the widget shows in its banners and footer."""
     s = services.settings
-    return WidgetConfig(**s.clinic_vars(), max_message_chars=s.max_message_chars)
+    return WidgetConfig(
+        **s.clinic_vars(), max_message_chars=s.max_message_chars, idle_minutes=s.widget_idle_minutes
+    )
 
 
 @cache

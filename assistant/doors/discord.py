@@ -24,9 +24,9 @@ from nacl.exceptions import BadSignatureError
 from nacl.signing import VerifyKey
 
 from assistant.api.deps import built_once
+from assistant.chat import DoorPlace
 from assistant.doors.render import (
     discord_messages,
-    door_session_id,
     mentions_symptoms,
     program_titles,
     with_program_titles,
@@ -37,7 +37,7 @@ from assistant.errors import (
     DoorNotConfigured,
     InputError,
     RunsourceError,
-    UnknownSession,
+    UnknownTurn,
 )
 from assistant.services import Services
 from assistant.sessions import Feedback
@@ -194,10 +194,16 @@ class DiscordDoor:
         parts = custom_id.split(":", 2)
         if len(parts) != 3 or parts[0] != "feedback" or parts[1] not in ("up", "down"):
             return _message("That button is no longer supported.", private=True)
+        user = (payload.get("member") or {}).get("user") or payload.get("user") or {}
         try:
-            self.services.sessions.add_feedback(Feedback(turn_id=parts[2], rating=parts[1]))
-        except UnknownSession:
-            return _message("That answer is too old to rate now, but thank you.", private=True)
+            self.services.chat.door_feedback(
+                "discord",
+                str(payload.get("guild_id") or "dm"),
+                str(user.get("id", "")),
+                Feedback(turn_id=parts[2], rating=parts[1]),
+            )
+        except UnknownTurn:
+            return _message("Only the person who asked can rate this answer, thank you.", private=True)
         return _message("Thanks, your feedback helps us improve the answers.", private=True)
 
     def answer(self, payload: dict[str, Any], question: str, private: bool) -> None:
@@ -206,11 +212,15 @@ class DiscordDoor:
         webhook = f"{self.api}/webhooks/{app_id}/{payload.get('token', '')}"
         guild = payload.get("guild_id")
         user = (payload.get("member") or {}).get("user") or payload.get("user") or {}
-        session = door_session_id(
-            "discord", str(guild or "dm"), str(payload.get("channel_id", "")), str(user.get("id", ""))
+        # One session per member, channel and visibility: a private ask never colours a public answer.
+        where = DoorPlace(
+            "discord",
+            str(guild or "dm"),
+            (str(payload.get("channel_id", "")), "private" if private else "public"),
+            str(user.get("id", "")),
         )
         try:
-            reply = self.services.chat.turn(session, question, "discord")
+            reply = self.services.chat.door_turn(where, question, "discord")
         except RunsourceError as exc:
             self._send(
                 "PATCH",

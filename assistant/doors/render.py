@@ -8,7 +8,6 @@ lifted out of the text because they are rendered as exercise cards and a sources
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -33,7 +32,6 @@ __all__ = [
     "banner",
     "body_markdown",
     "discord_messages",
-    "door_session_id",
     "mentions_symptoms",
     "program_titles",
     "slack_blocks",
@@ -55,12 +53,6 @@ DISCORD_EMBED_DESCRIPTION = 4096
 MAX_EXERCISE_CARDS = 5
 
 _COLOURS = {"none": 0x2E7D32, "evaluation": 0xF9A825, "urgent": 0xEF6C00, "emergency": 0xC62828}
-
-
-def door_session_id(door: str, *parts: str) -> str:
-    """A stable session id for a place in a chat platform (team/channel/thread, guild/channel/user)."""
-    digest = hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
-    return f"{door}_{digest}"
 
 
 def mentions_symptoms(reply: Reply) -> bool:

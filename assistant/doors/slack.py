@@ -29,14 +29,14 @@ from slack_sdk import WebClient
 from starlette.concurrency import run_in_threadpool
 
 from assistant.api.deps import built_once
+from assistant.chat import DoorPlace
 from assistant.doors.render import (
-    door_session_id,
     mentions_symptoms,
     program_titles,
     slack_blocks,
     with_program_titles,
 )
-from assistant.errors import BadSignature, DoorNotConfigured, InputError, RunsourceError, UnknownSession
+from assistant.errors import BadSignature, DoorNotConfigured, InputError, RunsourceError, UnknownTurn
 from assistant.services import Services
 from assistant.sessions import Feedback
 from assistant.types import Reply
@@ -181,18 +181,19 @@ class SlackDoor:
     def _answer_mention(self, body: dict[str, Any], event: dict[str, Any], client: WebClient) -> None:
         text = clean_slack_text(event.get("text", "")) or "hi"
         thread_ts = event.get("thread_ts") or event["ts"]
-        self._answer_in(body, event["channel"], thread_ts, text, client, shared=not _is_dm(event))
+        self._answer_in(body, event, event["channel"], thread_ts, text, client, shared=not _is_dm(event))
 
     def _answer_direct_message(self, body: dict[str, Any], event: dict[str, Any], client: WebClient) -> None:
         if not _is_dm(event) or event.get("subtype") or event.get("bot_id"):
             return  # edits, joins and bot messages; channel messages arrive as app_mention
         text = clean_slack_text(event.get("text", ""))
         if text:
-            self._answer_in(body, event["channel"], event.get("thread_ts"), text, client, shared=False)
+            self._answer_in(body, event, event["channel"], event.get("thread_ts"), text, client, shared=False)
 
     def _answer_in(
         self,
         body: dict[str, Any],
+        event: dict[str, Any],
         channel: str,
         thread_ts: str | None,
         text: str,
@@ -200,10 +201,12 @@ class SlackDoor:
         *,
         shared: bool,
     ) -> None:
-        team = str(body.get("team_id", ""))
-        session = door_session_id("slack", team, channel, thread_ts or "dm")
+        # One session per member per thread: two members in one thread never see each other's triage.
+        where = DoorPlace(
+            "slack", str(body.get("team_id", "")), (channel, thread_ts or "dm"), str(event.get("user", ""))
+        )
         try:
-            reply = self.services.chat.turn(session, text, "slack")
+            reply = self.services.chat.door_turn(where, text, "slack")
         except RunsourceError as exc:
             client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=exc.message)
             return
@@ -228,15 +231,14 @@ class SlackDoor:
         text = clean_slack_text(command.get("text", ""))
         if not text:
             return
-        session = door_session_id(
+        where = DoorPlace(
             "slack",
-            command.get("team_id", ""),
-            command.get("channel_id", ""),
-            "command",
-            command.get("user_id", ""),
+            str(command.get("team_id", "")),
+            (str(command.get("channel_id", "")), "private"),
+            str(command.get("user_id", "")),
         )
         try:
-            reply = self.services.chat.turn(session, text, "slack")
+            reply = self.services.chat.door_turn(where, text, "slack")
         except RunsourceError as exc:
             respond(text=exc.message, response_type="ephemeral")
             return
@@ -250,13 +252,17 @@ class SlackDoor:
     def _titled(self, reply: Reply) -> Reply:
         return with_program_titles(reply, program_titles(self.services.retriever))
 
-    def _record_feedback(self, action: dict[str, Any], respond: Respond) -> None:
+    def _record_feedback(self, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
         rating = "up" if action.get("action_id") == "feedback_up" else "down"
+        team = str((body.get("team") or {}).get("id", "") or body.get("team_id", ""))
+        user = str((body.get("user") or {}).get("id", ""))
         try:
-            self.services.sessions.add_feedback(Feedback(turn_id=str(action.get("value", "")), rating=rating))
-        except UnknownSession:
+            self.services.chat.door_feedback(
+                "slack", team, user, Feedback(turn_id=str(action.get("value", "")), rating=rating)
+            )
+        except UnknownTurn:
             respond(
-                text="That answer is too old to rate now, but thank you.",
+                text="Only the person who asked can rate this answer, thank you.",
                 response_type="ephemeral",
                 replace_original=False,
             )

@@ -9,13 +9,20 @@
  *
  * Events for the host page (on the widget element, bubbling and composed):
  *   runsource:open, runsource:close, runsource:meta, runsource:delta, runsource:done, runsource:error
+ * They carry no message text and no triage evidence: meta {turn_id, level}, delta {length},
+ * done {turn_id, level, intent, mode, citations, exercises} (counts), error {message, code}.
+ *
+ * What the browser keeps: only the session id, its token and an idle deadline, in sessionStorage
+ * (this tab only, gone when it closes), forgotten after `idle_minutes` without use. The
+ * transcript lives in memory and is fetched again from the server, with the token, after a
+ * reload. "Forget this conversation" erases it on the server.
  */
 (function () {
   "use strict";
 
   if (window.RUNsourceWidget && window.RUNsourceWidget.mounted) return; // the tag was pasted twice
 
-  var VERSION = "1";
+  var VERSION = "2";
   var script = document.currentScript || document.querySelector('script[src*="widget.js"]');
   var data = (script && script.dataset) || {};
   var scriptUrl = script && script.src ? script.src : location.href;
@@ -25,6 +32,7 @@
   var THEME = data.theme === "dark" || data.theme === "light" ? data.theme : "auto";
   var STORE_KEY = "runsource-widget:" + API;
   var MAX_ITEMS = 60;
+  var DEFAULT_IDLE_MINUTES = 30;
 
   var REASONS = [
     ["unsafe", "Unsafe advice"],
@@ -61,6 +69,7 @@
     chat: "M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z",
     close: "M6 6l12 12M18 6L6 18",
     reset: "M4 12a8 8 0 1 0 2.3-5.6M4 4v4h4",
+    forget: "M5 7h14M10 7V4h4v3M7 7l1 13h8l1-13M10 11v6M14 11v6",
     up: "M7 11v9H4v-9h3zm0 0l4-7a2 2 0 0 1 3 2l-1 4h5a2 2 0 0 1 2 2.3l-1.2 6A2 2 0 0 1 16.8 20H7",
     down: "M17 13V4h3v9h-3zm0 0l-4 7a2 2 0 0 1-3-2l1-4H6a2 2 0 0 1-2-2.3l1.2-6A2 2 0 0 1 7.2 4H17",
     send: "M4 12l16-8-6 16-2-6-8-2z",
@@ -321,28 +330,41 @@
   }
 
   // ------------------------------------------------------------------ storage
-  var memory = null; // when localStorage is blocked (private mode, strict settings)
+  // Only {v, sessionId, token, open, expires} is stored; the transcript (state.items) stays in memory.
+  var memory = null; // when sessionStorage is blocked (private mode, strict settings)
 
   function emptyState() {
-    return { v: VERSION, sessionId: null, open: false, items: [] };
+    return { v: VERSION, sessionId: null, token: null, open: false, expires: 0, items: [] };
+  }
+
+  function idleMs() {
+    return Math.max(1, Number(config.idle_minutes) || DEFAULT_IDLE_MINUTES) * 60000;
   }
 
   function load() {
     var raw = null;
     try {
-      raw = window.localStorage.getItem(STORE_KEY);
+      window.localStorage.removeItem(STORE_KEY); // version 1 kept whole transcripts there: drop them
+    } catch (e) { /* storage blocked */ }
+    try {
+      raw = window.sessionStorage.getItem(STORE_KEY);
     } catch (e) {
       raw = memory;
     }
     try {
       var s = raw ? JSON.parse(raw) : null;
-      if (!s || s.v !== VERSION || !Array.isArray(s.items)) return emptyState();
-      s.sessionId = typeof s.sessionId === "string" && /^[A-Za-z0-9_-]{1,100}$/.test(s.sessionId) ? s.sessionId : null;
-      s.items = s.items.filter(function (it) {
-        return it && ((it.role === "user" && typeof it.text === "string") || (it.role === "bot" && it.reply && typeof it.reply.reply === "string"));
-      });
-      s.open = !!s.open;
-      return s;
+      if (!s || s.v !== VERSION) return emptyState();
+      var id = typeof s.sessionId === "string" && /^[A-Za-z0-9_-]{1,100}$/.test(s.sessionId) ? s.sessionId : null;
+      var token = typeof s.token === "string" && /^[A-Za-z0-9_-]{20,200}$/.test(s.token) ? s.token : null;
+      var fresh = typeof s.expires === "number" && s.expires > Date.now();
+      var out = emptyState();
+      out.open = !!s.open;
+      if (id && token && fresh) {
+        out.sessionId = id;
+        out.token = token;
+        out.expires = s.expires;
+      }
+      return out;
     } catch (e) {
       return emptyState();
     }
@@ -350,12 +372,24 @@
 
   function save() {
     state.items = state.items.slice(-MAX_ITEMS);
-    var raw = JSON.stringify(state);
+    var raw = JSON.stringify({ v: VERSION, sessionId: state.sessionId, token: state.token, open: state.open, expires: state.expires });
     try {
-      window.localStorage.setItem(STORE_KEY, raw);
+      window.sessionStorage.setItem(STORE_KEY, raw);
     } catch (e) {
       memory = raw;
     }
+  }
+
+  /** The session was used: it is kept for another idle period. */
+  function touch() {
+    if (state.sessionId) state.expires = Date.now() + idleMs();
+    save();
+  }
+
+  function authHeaders(extra) {
+    var headers = extra || {};
+    if (state.token) headers.Authorization = "Bearer " + state.token;
+    return headers;
   }
 
   // ------------------------------------------------------------------ server
@@ -367,6 +401,7 @@
     booking_url: "",
     clinic_phone: "",
     max_message_chars: 4000,
+    idle_minutes: DEFAULT_IDLE_MINUTES,
   };
   var configLoaded = null;
 
@@ -452,7 +487,7 @@
   function postJSON(path, body) {
     return fetch(API + path, {
       method: "POST",
-      headers: { "Content-Type": "application/json" },
+      headers: authHeaders({ "Content-Type": "application/json" }),
       body: JSON.stringify(body),
       credentials: "omit",
     });
@@ -606,6 +641,7 @@
         h("h2", { id: "rs-title", text: TITLE }),
         h("p", { id: "rs-sub", class: "sub", text: "Education for runners with low back pain, not a diagnosis" })),
       h("button", { type: "button", class: "tool", title: "New conversation", onclick: function () { reset(); } }, icon("reset"), h("span", { class: "sr-only", text: "New conversation" })),
+      h("button", { type: "button", class: "tool", title: "Forget this conversation", onclick: function () { forget(); } }, icon("forget"), h("span", { class: "sr-only", text: "Forget this conversation" })),
       h("button", { type: "button", class: "tool", "aria-label": "Close chat", onclick: function () { close(); } }, icon("close"))),
     log, composer, footnote);
   var root = h("div", { class: "root " + POSITION }, launcher, panel, live);
@@ -796,7 +832,7 @@
 
     function done(rating, reason) {
       item.feedback = { rating: rating, reason: reason || null };
-      save();
+      touch();
       mark();
       thanks.textContent = "Thank you. Your feedback helps the clinic improve the assistant.";
     }
@@ -898,6 +934,7 @@
 
   // ------------------------------------------------------------------ behaviour
   var state = load();
+  save(); // an expired or unreadable session is dropped from storage now, not at the next write
   var busy = false;
 
   function setBusy(on) {
@@ -935,14 +972,39 @@
     }
   }
 
-  function reset() {
+  function reset(message) {
     state = emptyState();
     state.open = !panel.hidden;
     save();
     renderAll();
-    announce("Started a new conversation.");
+    announce(message || "Started a new conversation.");
     input.value = "";
-    input.focus();
+    if (!panel.hidden) input.focus();
+  }
+
+  /** Erase the conversation on the server, then here. */
+  async function forget() {
+    if (busy) return;
+    if (state.sessionId && state.token) {
+      var res = null;
+      try {
+        res = await fetch(API + "/v1/sessions/" + encodeURIComponent(state.sessionId), {
+          method: "DELETE", headers: authHeaders(), credentials: "omit",
+        });
+      } catch (e) { /* offline: below */ }
+      // 404 and 401: the server no longer holds it (erased or expired); nothing is left to erase.
+      if (!res || (!res.ok && res.status !== 404 && res.status !== 401)) {
+        var message = "Could not erase the conversation. Check your connection and try again.";
+        addError(message);
+        announce(message);
+        return;
+      }
+    }
+    reset("This conversation was erased.");
+  }
+
+  function expireIfIdle() {
+    if (state.sessionId && state.expires && Date.now() > state.expires) reset("The conversation was put away after a time without use.");
   }
 
   function onSubmit(ev) {
@@ -976,7 +1038,7 @@
       try {
         res = await fetch(API + "/v1/chat/stream", {
           method: "POST",
-          headers: { "Content-Type": "application/json", Accept: "text/event-stream" },
+          headers: authHeaders({ "Content-Type": "application/json", Accept: "text/event-stream" }),
           body: JSON.stringify({ message: text, session_id: state.sessionId, channel: "web" }),
           credentials: "omit",
         });
@@ -988,24 +1050,33 @@
         var payload = JSON.parse(raw);
         if (name === "meta") {
           state.sessionId = payload.session_id;
+          if (payload.session_token) state.token = payload.session_token;
           state.items.push({ role: "user", text: text });
-          save();
+          touch();
           pending.remove();
           view = addBot(payload);
-          emit("meta", payload);
+          emit("meta", { turn_id: payload.turn_id, level: payload.triage && payload.triage.level });
         } else if (name === "delta" && view) {
-          sofar += typeof payload.text === "string" ? payload.text : "";
+          var piece = typeof payload.text === "string" ? payload.text : "";
+          sofar += piece;
           view.text(sofar);
-          emit("delta", payload);
+          emit("delta", { length: piece.length });
         } else if (name === "done" && view) {
           finished = true;
           var item = { role: "bot", reply: payload, feedback: null };
           state.items.push(item);
-          save();
+          touch();
           view.finish(payload, item);
           showChips(payload.follow_ups);
           announce(config.app_name + " replied: " + plainText(payload.reply));
-          emit("done", payload);
+          emit("done", {
+            turn_id: payload.turn_id,
+            level: payload.triage && payload.triage.level,
+            intent: payload.intent,
+            mode: payload.mode,
+            citations: Array.isArray(payload.citations) ? payload.citations.length : 0,
+            exercises: Array.isArray(payload.exercises) ? payload.exercises.length : 0,
+          });
         } else if (name === "error") {
           var err = payload && payload.error ? payload.error : {};
           throw new WidgetError(err.message || "The reply failed. Please try again.", err.code);
@@ -1064,31 +1135,35 @@
     }
   });
 
-  /** After a reload with a session id but no transcript (storage trimmed), ask the server. */
+  /** After a reload within the idle period, fetch the transcript from the server with the token. */
   function restoreFromServer() {
-    if (!state.sessionId || state.items.length) return;
-    fetch(API + "/v1/sessions/" + encodeURIComponent(state.sessionId), { credentials: "omit" })
-      .then(function (r) { return r.ok ? r.json() : null; })
+    if (!state.sessionId || !state.token || state.items.length) return Promise.resolve();
+    var asked = state.sessionId;
+    return fetch(API + "/v1/sessions/" + encodeURIComponent(asked), { headers: authHeaders(), credentials: "omit" })
+      .then(function (r) {
+        if (r.status === 401 || r.status === 404) {
+          if (state.sessionId === asked) reset("The earlier conversation is no longer available.");
+          return null;
+        }
+        return r.ok ? r.json() : null;
+      })
       .then(function (s) {
-        if (!s || !Array.isArray(s.turns) || state.items.length) return;
+        if (!s || !Array.isArray(s.turns) || state.items.length || state.sessionId !== asked) return;
         s.turns.forEach(function (t) {
-          state.items.push({ role: "user", text: String(t.message) }, { role: "bot", reply: t.reply, feedback: null });
+          var rated = t.feedback && typeof t.feedback.rating === "string" ? { rating: t.feedback.rating, reason: t.feedback.reason || null } : null;
+          state.items.push({ role: "user", text: String(t.message) }, { role: "bot", reply: t.reply, feedback: rated });
         });
-        save();
-        renderAll();
+        touch();
+        return loadConfig().then(renderAll); // banners name the clinic's numbers
       })
       .catch(function () { /* offline: keep the empty transcript */ });
   }
 
   function mount() {
     document.body.appendChild(host);
-    if (state.items.length) {
-      // Banners name the clinic's numbers: render the saved transcript once they are known.
-      loadConfig().then(renderAll);
-    } else {
-      renderAll();
-      restoreFromServer();
-    }
+    renderAll();
+    restoreFromServer();
+    setInterval(expireIfIdle, 15000);
     if (state.open) open(false);
   }
 
@@ -1099,6 +1174,7 @@
     open: function () { open(true); },
     close: close,
     reset: reset,
+    forget: forget,
     send: function (text) { open(false); return send(text); },
     renderMarkdown: function (text) { return renderMarkdown(text); },
     get sessionId() { return state.sessionId; },

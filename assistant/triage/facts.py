@@ -45,7 +45,9 @@ _NOT_AGE = (
 _AGE_SELF = [
     re.compile(r"\b(?:i'm|i am|aged|age|age is|age :)\s+(?:a |an |now |just )?(\d{1,2})\b" + _NOT_AGE),
     re.compile(r"\b(?:i'm|i am|as) an? (\d{1,2}) (?:years? old|y o)\b"),
-    re.compile(r"(?:^|\b(?:at|aged) )([2-9]\d)\b" + _NOT_AGE),
+    # Only age wording: a bare number ("I live at 42 Elm Street", "at 45 a mile") is no age.
+    re.compile(r"\b(?:at|from) (?:the )?age (?:of )?(\d{1,2})\b" + _NOT_AGE),
+    re.compile(r"^([2-9]\d) ?(?:male|female|yo|y o|years? old)\b"),
     re.compile(r"(?:^|[.,!?] )(\d{1,2}) (?:years? old|y o)\b"),
     re.compile(r"\b(?:i'm|i am) (\d{1,2}) (?:years? old|y o)\b"),
 ]

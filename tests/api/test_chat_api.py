@@ -16,8 +16,9 @@ def client(services) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
         yield c
 
 
-def ask(client: TestClient, message: str, session_id: str | None = None) -> dict:  # type: ignore[type-arg]
-    r = client.post("/v1/chat", json={"message": message, "session_id": session_id, "channel": "api"})
+def ask(client: TestClient, message: str, session_id: str | None = None, token: str | None = None) -> dict:  # type: ignore[type-arg]
+    body = {"message": message, "session_id": session_id, "session_token": token, "channel": "api"}
+    r = client.post("/v1/chat", json=body)
     assert r.status_code == 200, r.text
     return r.json()  # type: ignore[no-any-return]
 
@@ -37,6 +38,7 @@ def test_a_question_gets_a_cited_answer_with_exercises(client: TestClient) -> No
         "mode",
     }
     assert body["session_id"].startswith("s_") and body["turn_id"].startswith("t_")
+    assert len(body["session_token"]) >= 40, "a new session comes with its token"
     assert body["triage"]["level"] == "none" and body["mode"] == "grounded"
     assert body["in_scope"] is True
     assert "hamstring" in body["reply"].lower()
@@ -58,8 +60,14 @@ def test_an_emergency_message_gets_the_emergency_reply_first(client: TestClient)
 
 def test_the_session_continues_across_turns(client: TestClient) -> None:
     first = ask(client, "how many dead bugs should I do?")
-    second = ask(client, "how do I make them harder?", first["session_id"])
+    second = ask(client, "how do I make them harder?", first["session_id"], first["session_token"])
     assert second["session_id"] == first["session_id"]
+    assert second["session_token"] is None
+    bearer = {"Authorization": f"Bearer {first['session_token']}"}
+    third = client.post(
+        "/v1/chat", json={"message": "and how often?", "session_id": first["session_id"]}, headers=bearer
+    )
+    assert third.status_code == 200 and third.json()["session_id"] == first["session_id"]
     assert "ex-dead-bug" in [c["id"] for c in second["citations"]]
 
 

@@ -18,10 +18,20 @@ def client(services) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(scope="module")
-def turn_id(client: TestClient) -> str:
+def opened(client: TestClient) -> dict[str, Any]:
     r = client.post("/v1/chat", json={"message": "what is a good running cadence?", "channel": "web"})
     assert r.status_code == 200
-    return str(r.json()["turn_id"])
+    return dict(r.json())
+
+
+@pytest.fixture(scope="module")
+def turn_id(opened: dict[str, Any]) -> str:
+    return str(opened["turn_id"])
+
+
+@pytest.fixture(scope="module")
+def token(opened: dict[str, Any]) -> str:
+    return str(opened["session_token"])
 
 
 def stored(services: Any, turn_id: str) -> list[tuple[str, str | None, str]]:
@@ -35,8 +45,8 @@ def stored(services: Any, turn_id: str) -> list[tuple[str, str | None, str]]:
     return [tuple(r) for r in rows]
 
 
-def test_a_thumbs_up_is_stored(client: TestClient, services: Any, turn_id: str) -> None:
-    r = client.post("/v1/feedback", json={"turn_id": turn_id, "rating": "up"})
+def test_a_thumbs_up_is_stored(client: TestClient, services: Any, turn_id: str, token: str) -> None:
+    r = client.post("/v1/feedback", json={"turn_id": turn_id, "rating": "up", "session_token": token})
     assert r.status_code == 201
     assert r.json()["feedback_id"].startswith("f_")
     assert ("up", None, "") in stored(services, turn_id)
@@ -44,16 +54,27 @@ def test_a_thumbs_up_is_stored(client: TestClient, services: Any, turn_id: str) 
 
 @pytest.mark.parametrize("reason", ["unsafe", "wrong", "missed_symptom", "too_alarming", "other"])
 def test_a_thumbs_down_keeps_its_reason_and_comment(
-    client: TestClient, services: Any, turn_id: str, reason: str
+    client: TestClient, services: Any, turn_id: str, token: str, reason: str
 ) -> None:
     comment = f"  it missed that my leg is numb ({reason})  "
     body = {"turn_id": turn_id, "rating": "down", "reason": reason, "comment": comment}
-    r = client.post("/v1/feedback", json=body)
+    r = client.post("/v1/feedback", json=body, headers={"Authorization": f"Bearer {token}"})
     assert r.status_code == 201
-    assert ("down", reason, comment.strip()) in stored(services, turn_id)
+    assert stored(services, turn_id) == [("down", reason, comment.strip())], "one feedback per turn"
 
 
-def test_personal_details_in_a_comment_are_redacted(client: TestClient, services: Any, turn_id: str) -> None:
+def test_feedback_needs_the_sessions_token(client: TestClient, services: Any, turn_id: str) -> None:
+    before = stored(services, turn_id)
+    missing = client.post("/v1/feedback", json={"turn_id": turn_id, "rating": "up"})
+    wrong = client.post("/v1/feedback", json={"turn_id": turn_id, "rating": "up", "session_token": "x" * 43})
+    assert missing.status_code == wrong.status_code == 401
+    assert missing.json()["error"]["code"] == wrong.json()["error"]["code"] == "bad_session_token"
+    assert stored(services, turn_id) == before
+
+
+def test_personal_details_in_a_comment_are_redacted(
+    client: TestClient, services: Any, turn_id: str, token: str
+) -> None:
     client.post(
         "/v1/feedback",
         json={
@@ -61,6 +82,7 @@ def test_personal_details_in_a_comment_are_redacted(client: TestClient, services
             "rating": "down",
             "reason": "other",
             "comment": "call me on runner@example.com",
+            "session_token": token,
         },
     )
     assert not any("runner@example.com" in c for _, _, c in stored(services, turn_id))

@@ -36,9 +36,9 @@ def events(text: str) -> list[tuple[str, dict[str, Any]]]:
 
 
 def streamed(
-    client: TestClient, message: str, session_id: str | None = None
+    client: TestClient, message: str, session_id: str | None = None, token: str | None = None
 ) -> list[tuple[str, dict[str, Any]]]:
-    body = {"message": message, "session_id": session_id, "channel": "web"}
+    body = {"message": message, "session_id": session_id, "session_token": token, "channel": "web"}
     with client.stream("POST", "/v1/chat/stream", json=body) as r:
         assert r.status_code == 200, r.read()
         assert r.headers["content-type"].startswith("text/event-stream")
@@ -59,6 +59,7 @@ def test_meta_then_text_then_the_whole_reply(client: TestClient) -> None:
     assert meta["exercises"] == [e.model_dump() for e in done.exercises]
     assert meta["triage"]["level"] == "none"
     assert "".join(data["text"] for name, data in got if name == "delta") == done.reply
+    assert meta["session_token"] and meta["session_token"] == done.session_token, "a new session's token"
 
 
 def test_an_emergency_is_in_the_first_event(client: TestClient) -> None:
@@ -66,14 +67,21 @@ def test_an_emergency_is_in_the_first_event(client: TestClient) -> None:
     meta = got[0][1]
     assert meta["triage"]["level"] == "emergency" and meta["triage"]["flags"]
     assert meta["exercises"] == []
+    for _, data in got:  # the flag's label is shown; the runner's words are not sent back
+        assert "toilet paper" not in json.dumps(data).split('"reply"')[0]
+        for flag in (data.get("triage") or {}).get("flags", []):
+            assert set(flag) == {"id", "level", "label"}
 
 
 def test_the_stream_and_the_history_share_the_session(client: TestClient) -> None:
     first = streamed(client, "how many dead bugs should I do?")[-1][1]
-    second = streamed(client, "how do I make them harder?", first["session_id"])[-1][1]
+    token = first["session_token"]
+    second = streamed(client, "how do I make them harder?", first["session_id"], token)[-1][1]
     assert second["session_id"] == first["session_id"]
+    assert second["session_token"] is None, "the token is returned once"
+    auth = {"Authorization": f"Bearer {token}"}
 
-    r = client.get(f"/v1/sessions/{first['session_id']}")
+    r = client.get(f"/v1/sessions/{first['session_id']}", headers=auth)
     assert r.status_code == 200
     body = r.json()
     assert body["session_id"] == first["session_id"]
@@ -84,7 +92,7 @@ def test_the_stream_and_the_history_share_the_session(client: TestClient) -> Non
     assert [t["turn_id"] for t in body["turns"]] == [first["turn_id"], second["turn_id"]]
     assert body["turns"][1]["reply"]["reply"] == second["reply"]
     assert (
-        client.get(f"/v1/sessions/{first['session_id']}?limit=1").json()["turns"][0]["turn_id"]
+        client.get(f"/v1/sessions/{first['session_id']}?limit=1", headers=auth).json()["turns"][0]["turn_id"]
         == second["turn_id"]
     )
 
@@ -124,7 +132,7 @@ def test_a_failure_after_the_stream_began_ends_it_with_an_error_event(
     client: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     async def breaks_midway(
-        chat: ChatService, session_id: str | None, message: str, channel: Channel
+        chat: ChatService, session_id: str | None, message: str, channel: Channel, token: str | None
     ) -> AsyncIterator[Meta | Delta | Reply]:
         yield Meta(
             session_id="s_x",

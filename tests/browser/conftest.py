@@ -168,9 +168,30 @@ def browser() -> Iterator[Any]:
         chromium.close()
 
 
-# Recorded in every page before its own scripts run: the widget's events and any XSS canary.
+# Recorded in every page before its own scripts run: the widget's events, any XSS canary, and a
+# copy of each streamed reply (the widget's events carry no text, so tests read what was sent).
 RECORDER = """
-window.__rs = {events: [], xss: 0};
+window.__rs = {events: [], xss: 0, streams: []};
+const pageFetch = window.fetch;
+window.fetch = async function (input, init) {
+  const res = await pageFetch.apply(this, arguments);
+  const url = typeof input === "string" ? input : input.url;
+  if (!url.endsWith("/v1/chat/stream") || !res.body) return res;
+  const [mine, copy] = res.body.tee();
+  const seen = {text: "", done: false};
+  window.__rs.streams.push(seen);
+  (async () => {
+    const reader = copy.getReader();
+    const decoder = new TextDecoder();
+    for (;;) {
+      const step = await reader.read();
+      if (step.done) break;
+      seen.text += decoder.decode(step.value, {stream: true});
+    }
+    seen.done = true;
+  })();
+  return new Response(mine, {status: res.status, statusText: res.statusText, headers: res.headers});
+};
 for (const name of ["open", "close", "meta", "delta", "done", "error"]) {
   document.addEventListener("runsource:" + name, (e) => {
     window.__rs.events.push({name, detail: e.detail, at: performance.now(),

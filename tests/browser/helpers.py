@@ -41,7 +41,18 @@ class Widget:
         )
         errors = self.events("error")[errors_before:]
         assert not errors, f"the widget showed an error: {errors}"
-        return self.events("done")[-1]["detail"]  # type: ignore[no-any-return]
+        return self.sent()[-1][1]
+
+    def sent(self) -> list[tuple[str, dict[str, Any]]]:
+        """The events of the latest streamed reply, as the server sent them."""
+        self.page.wait_for_function("window.__rs.streams.length && window.__rs.streams.at(-1).done")
+        text: str = self.page.evaluate("window.__rs.streams.at(-1).text")
+        out = []
+        for block in text.split("\n\n"):
+            if block.strip():
+                fields = dict(line.split(": ", 1) for line in block.split("\n"))
+                out.append((fields["event"], json.loads(fields["data"])))
+        return out
 
     def ask(self, text: str) -> dict[str, Any]:
         done, errors = self.count("done"), self.count("error")
@@ -66,11 +77,14 @@ class Widget:
         )
 
     def storage(self) -> dict[str, Any]:
-        raw = self.page.evaluate(
-            "Object.keys(localStorage).filter(k => k.startsWith('runsource-widget:'))"
-            ".map(k => localStorage.getItem(k))[0] || null"
+        """What the widget keeps in the browser (sessionStorage; localStorage must hold nothing)."""
+        kept = self.page.evaluate(
+            "[Object.keys(localStorage).filter(k => k.startsWith('runsource-widget:')).length,"
+            " Object.keys(sessionStorage).filter(k => k.startsWith('runsource-widget:'))"
+            ".map(k => sessionStorage.getItem(k))[0] || null]"
         )
-        return json.loads(raw) if raw else {}
+        assert kept[0] == 0, "nothing is kept in localStorage"
+        return json.loads(kept[1]) if kept[1] else {}
 
 
 def axe_violations(page: Page) -> list[dict[str, Any]]:

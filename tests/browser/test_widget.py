@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -30,9 +31,12 @@ def test_a_question_streams_in_and_its_citation_opens(
     names = [e["name"] for e in widget.events() if e["name"] in ("meta", "delta", "done")]
     assert names[0] == "meta" and names[-1] == "done" and names.count("delta") >= 2, names
     meta = widget.events("meta")[-1]["detail"]
-    assert meta["session_id"] == reply["session_id"] and meta["turn_id"] == reply["turn_id"]
-    assert meta["citations"] == reply["citations"], "sources arrive before the text"
-    assert "".join(e["detail"]["text"] for e in widget.events("delta")) == reply["reply"]
+    assert meta == {"turn_id": reply["turn_id"], "level": "none"}
+    assert widget.events("done")[-1]["detail"]["citations"] == len(reply["citations"])
+    # The host page's scripts learn that a reply came, never what it said.
+    details = json.dumps([e["detail"] for e in widget.events()])
+    assert "hamstring" not in details.lower() and reply["session_id"] not in details
+    assert widget.sent()[0][1]["citations"] == reply["citations"], "sources arrive before the text"
 
     message = widget.last_bot()
     expect(message).not_to_have_class("streaming")
@@ -87,11 +91,15 @@ def test_a_reload_restores_the_conversation_and_reset_starts_over(page: Any) -> 
     widget = Widget(page).open()
     first = widget.ask(QUESTION)
     transcript = widget.panel.locator(".log").inner_text()
+    kept = widget.storage()
+    assert set(kept) == {"v", "sessionId", "token", "open", "expires"}, "only the id and token are kept"
+    assert kept["sessionId"] == first["session_id"] and kept["token"] == first["session_token"]
+    assert QUESTION not in json.dumps(kept)
 
     page.reload()
     widget = Widget(page)
     expect(widget.panel).to_be_visible()  # it was open, so it opens again
-    expect(widget.bot).to_have_count(1)
+    expect(widget.bot).to_have_count(1)  # fetched from the server with the token
     expect(widget.user).to_have_count(1)
     assert widget.panel.locator(".log").inner_text() == transcript
     assert page.evaluate("RUNsourceWidget.sessionId") == first["session_id"]
@@ -106,23 +114,56 @@ def test_a_reload_restores_the_conversation_and_reset_starts_over(page: Any) -> 
     assert third["session_id"] != first["session_id"]
 
 
-def test_a_lost_transcript_comes_back_from_the_server(page: Any) -> None:
+def test_forget_erases_the_conversation_on_the_server(page: Any, server: str) -> None:
     page.goto("/")
     widget = Widget(page).open()
-    reply = widget.ask(QUESTION)
+    reply = widget.ask("my name is Jane Doe and my lower back aches on long runs")
+    token = reply["session_token"]
+    url = f"{server}/v1/sessions/{reply['session_id']}"
+    stored = page.evaluate("JSON.stringify([{...localStorage}, {...sessionStorage}, document.cookie])")
+    assert "Jane" not in stored and "back" not in stored, "no personal detail in the browser's storage"
+    assert page.request.get(url, headers={"Authorization": f"Bearer {token}"}).status == 200
+
+    with page.expect_response(lambda r: r.request.method == "DELETE") as erased:
+        page.get_by_role("button", name="Forget this conversation").click()
+    assert erased.value.status == 204
+    expect(widget.bot).to_have_count(0)
+    expect(page.locator("#runsource-widget [aria-live=polite]")).to_contain_text("erased")
+    assert widget.storage()["sessionId"] is None and widget.storage()["token"] is None
+    gone = page.request.get(url, headers={"Authorization": f"Bearer {token}"})
+    assert gone.status == 404, "the token does not work after erasure"
+
+
+def test_an_idle_widget_forgets_its_session(page: Any) -> None:
+    page.goto("/")
+    widget = Widget(page).open()
+    widget.ask(QUESTION)
     page.evaluate(
         """() => {
-          const k = Object.keys(localStorage).find(k => k.startsWith('runsource-widget:'));
-          const s = JSON.parse(localStorage.getItem(k));
-          s.items = [];
-          localStorage.setItem(k, JSON.stringify(s));
+          const k = Object.keys(sessionStorage).find(k => k.startsWith('runsource-widget:'));
+          const s = JSON.parse(sessionStorage.getItem(k));
+          s.expires = Date.now() - 1000;  // the idle period ran out
+          sessionStorage.setItem(k, JSON.stringify(s));
         }"""
     )
     page.reload()
     widget = Widget(page)
-    expect(widget.bot).to_have_count(1)
-    expect(widget.user).to_have_text(f"You said: {QUESTION}")
-    assert widget.storage()["items"][1]["reply"]["turn_id"] == reply["turn_id"]
+    expect(widget.panel.locator(".empty")).to_be_visible()
+    expect(widget.bot).to_have_count(0)
+    assert widget.storage().get("sessionId") is None
+
+
+def test_a_new_tab_starts_empty(page: Any) -> None:
+    """The next visitor of a shared computer opens the site in a new tab: nothing is there."""
+    page.goto("/")
+    Widget(page).open().ask(QUESTION)
+    other = page.context.new_page()
+    other.goto("/")
+    widget = Widget(other)
+    widget.open()
+    expect(widget.panel.locator(".empty")).to_be_visible()
+    assert widget.storage() == {"v": "2", "sessionId": None, "token": None, "open": True, "expires": 0}
+    other.close()
 
 
 def test_keyboard_only(page: Any) -> None:
@@ -171,7 +212,11 @@ def test_keyboard_only(page: Any) -> None:
         page.keyboard.press("Enter")
     assert sent.value.status == 201
     expect(widget.last_bot().locator(".thanks")).to_contain_text("Thank you")
-    assert widget.storage()["items"][-1]["feedback"] == {"rating": "down", "reason": "wrong"}
+    page.reload()  # the rating comes back with the transcript
+    expect(Widget(page).last_bot().locator("[aria-label='Not helpful']")).to_have_attribute(
+        "aria-pressed", "true"
+    )
+    Widget(page).input.focus()
 
     page.keyboard.press("Escape")
     expect(widget.panel).to_be_hidden()

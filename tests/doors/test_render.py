@@ -12,12 +12,12 @@ from assistant.doors.render import (
     SLACK_SECTION_LIMIT,
     body_markdown,
     discord_messages,
-    door_session_id,
     slack_blocks,
     split_text,
     to_discord_markdown,
     to_mrkdwn,
 )
+from assistant.keys import SessionKeys
 from assistant.settings import Settings
 from assistant.types import Citation, ExerciseCard, Flag, Reply, Triage
 
@@ -114,10 +114,13 @@ def test_split_text_keeps_every_word_within_the_limit() -> None:
     assert re.sub(r"\s+", "", "".join(pieces)) == re.sub(r"\s+", "", text)
 
 
-def test_session_ids_are_stable_and_valid() -> None:
-    a = door_session_id("slack", "T1", "C1", "1700000000.000100")
-    assert a == door_session_id("slack", "T1", "C1", "1700000000.000100")
-    assert a != door_session_id("slack", "T1", "C1", "1700000000.000200")
+def test_door_session_ids_are_stable_keyed_and_valid() -> None:
+    keys = SessionKeys(b"k" * 32)
+    a = keys.door("slack", "T1", "C1", "1700000000.000100", "U1")
+    assert a == keys.door("slack", "T1", "C1", "1700000000.000100", "U1")
+    assert a != keys.door("slack", "T1", "C1", "1700000000.000200", "U1")
+    assert a != keys.door("slack", "T1", "C1", "1700000000.000100", "U2")
+    assert a != SessionKeys(b"q" * 32).door("slack", "T1", "C1", "1700000000.000100", "U1")
     assert re.fullmatch(r"[A-Za-z0-9_-]+", a) and len(a) <= 100
 
 

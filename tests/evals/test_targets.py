@@ -31,7 +31,7 @@ def test_a_rate_limited_turn_is_retried_after_the_wait() -> None:
 
     reply = target(handler).turn(None, "hello")
     assert reply.reply == "ok" and reply.session_id == "s_9"
-    assert calls[0] == {"message": "hello", "session_id": None, "channel": "eval"}
+    assert calls[0] == {"message": "hello", "session_id": None, "session_token": None, "channel": "eval"}
     assert len(calls) == 3
 
 

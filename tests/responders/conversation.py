@@ -41,8 +41,9 @@ class LLMConversation(Conversation):
         return self.responder.model
 
     def __rshift__(self, message: str) -> LLMConversation:
-        reply = self.chat.turn(self.session_id, message, "api")
+        reply = self.chat.turn(self.session_id, message, "api", getattr(self, "token", None))
         self.session_id = reply.session_id
+        self.token = reply.session_token or getattr(self, "token", None)
         self.replies.append(reply)
         return self
 

@@ -74,11 +74,18 @@ def scaled(chroma_index: ChromaServer, own_redis: RedisServer, scale_data: Path)
         yield client
 
 
+TOKENS: dict[str, str] = {}  # session id -> its token, as a client keeps them
+
+
 def turn(client: TestClient, message: str = QUESTION, session_id: str | None = None) -> Response:
     body: dict[str, Any] = {"message": message}
     if session_id:
         body["session_id"] = session_id
-    return client.post("/v1/chat", json=body)
+        body["session_token"] = TOKENS[session_id]
+    resp = client.post("/v1/chat", json=body)
+    if resp.status_code == 200 and resp.json().get("session_token"):
+        TOKENS[resp.json()["session_id"]] = resp.json()["session_token"]
+    return resp
 
 
 def assert_clear_503(resp: Response) -> None:
@@ -171,6 +178,7 @@ class Runners:
         self.failures = 0
         self._stop = threading.Event()
         self._lock = threading.Lock()
+        self.tokens: dict[str, str] = {}
         self._threads = [threading.Thread(target=self._run, args=(i,), daemon=True) for i in range(n)]
 
     def _run(self, i: int) -> None:
@@ -183,6 +191,7 @@ class Runners:
                 body: dict[str, Any] = {"message": messages[k % len(messages)]}
                 if sid:
                     body["session_id"] = sid
+                    body["session_token"] = self.tokens[sid]
                 try:
                     resp = client.post("/v1/chat", json=body)
                 except httpx.HTTPError:
@@ -198,6 +207,8 @@ class Runners:
                 reply = resp.json()
                 with self._lock:
                     self.acked.setdefault(reply["session_id"], []).append(reply["turn_id"])
+                    if reply.get("session_token"):
+                        self.tokens[reply["session_id"]] = reply["session_token"]
                 sid = reply["session_id"]
                 k += 1
                 if k % 5 == 0:
@@ -261,7 +272,8 @@ def test_acknowledged_turns_survive_sigkill(
         with httpx.Client(base_url=app.url, timeout=30) as client:
             lost = []
             for sid, tids in acked.items():
-                got = client.get(f"/v1/sessions/{sid}", params={"limit": 200})
+                auth = {"Authorization": f"Bearer {runners.tokens[sid]}"}
+                got = client.get(f"/v1/sessions/{sid}", params={"limit": 200}, headers=auth)
                 assert got.status_code == 200, got.text
                 stored_ids = {t["turn_id"] for t in got.json()["turns"]}
                 lost += [t for t in tids if t not in stored_ids]
@@ -277,7 +289,8 @@ def test_acknowledged_turns_survive_sigkill(
                 assert [a.turn_id for a in store.audit(sid)] == [t.turn_id for t in store.history(sid, 100)]
 
             sid, tids = next(iter(acked.items()))  # and the conversation goes on where it was
-            resp = client.post("/v1/chat", json={"message": "thanks!", "session_id": sid})
+            body = {"message": "thanks!", "session_id": sid, "session_token": runners.tokens[sid]}
+            resp = client.post("/v1/chat", json=body)
             assert resp.status_code == 200, resp.text
             assert [t.turn_id for t in store.history(sid, 100)][-1] == resp.json()["turn_id"]
     finally:

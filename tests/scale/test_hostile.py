@@ -311,10 +311,13 @@ def test_the_retention_purge_deletes_old_sessions(client: TestClient, hostile_ap
     services.sessions.save_turn(
         turn, {}, AuditRecord(turn_id=turn.turn_id, session_id=sid, created_at=old, level="none")
     )
-    fresh = client.post("/v1/chat", json={"message": "hi"}).json()["session_id"]
+    opened = client.post("/v1/chat", json={"message": "hi"}).json()
+    fresh, token = opened["session_id"], opened["session_token"]
     assert services.sessions.load_state(sid) is not None
 
     assert services.sessions.purge(days) >= 1
     assert client.get(f"/v1/sessions/{sid}").status_code == 404
     assert services.sessions.history(sid) == []
-    assert client.get(f"/v1/sessions/{fresh}").status_code == 200
+    assert (
+        client.get(f"/v1/sessions/{fresh}", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    )

@@ -10,8 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from assistant.errors import BackendUnavailable, UnknownSession
-from assistant.sessions import AuditRecord, Feedback, SessionStore, SQLiteSessions, TurnRecord
+from assistant.errors import BackendUnavailable, UnknownSession, UnknownTurn
+from assistant.sessions import (
+    AuditRecord,
+    Feedback,
+    SessionAccess,
+    SessionStore,
+    SQLiteSessions,
+    TurnRecord,
+)
 from tests.scale.servers import RedisServer
 
 redis = pytest.importorskip("redis")
@@ -84,7 +91,7 @@ def test_feedback_needs_a_real_turn_and_is_redacted(store: SessionStore) -> None
         Feedback(turn_id=t.turn_id, rating="down", reason="wrong", comment="mail a@b.co")
     )
     assert fid.startswith("f_")
-    with pytest.raises(UnknownSession):
+    with pytest.raises(UnknownTurn):
         store.add_feedback(Feedback(turn_id="t_nope", rating="up"))
 
 
@@ -100,7 +107,7 @@ def test_purge_removes_old_sessions_and_keeps_recent_ones(store: SessionStore) -
     assert store.history(old) == []
     with pytest.raises(UnknownSession):
         store.audit(old)
-    with pytest.raises(UnknownSession):  # its turns are gone, so feedback on them is refused
+    with pytest.raises(UnknownTurn):  # its turns are gone, so feedback on them is refused
         store.add_feedback(Feedback(turn_id=t.turn_id, rating="up"))
     assert store.load_state(new) == {"x": 2}
     assert store.purge(older_than_days=5) == 0
@@ -108,6 +115,74 @@ def test_purge_removes_old_sessions_and_keeps_recent_ones(store: SessionStore) -
 
 def test_ping_answers(store: SessionStore) -> None:
     store.ping()
+
+
+def test_the_token_hash_is_written_once_and_door_sessions_have_none(store: SessionStore) -> None:
+    api, door = sid(), f"d_{secrets.token_hex(6)}"
+    t, a = turn(api, 1)
+    store.save_turn(t, {"v": 1}, a, "hash-of-token")
+    t, a = turn(api, 2)
+    store.save_turn(t, {"v": 2}, a, "another")  # a later turn can never change the secret
+    t, a = turn(door, 1)
+    store.save_turn(t, {}, a)
+    assert store.access(api) == SessionAccess({"v": 2}, "hash-of-token")
+    assert store.access(door) == SessionAccess({}, "")
+    assert store.access("s_never") is None
+    assert store.turn_session(t.turn_id) == door and store.turn_session("t_nope") is None
+
+
+def test_a_turn_keeps_one_feedback_and_a_repeat_replaces_it(store: SessionStore) -> None:
+    s = sid()
+    t, a = turn(s, 1)
+    store.save_turn(t, {}, a)
+    first = store.add_feedback(Feedback(turn_id=t.turn_id, rating="up"))
+    again = store.add_feedback(
+        Feedback(turn_id=t.turn_id, rating="down", reason="wrong", comment="call 07700 900123")
+    )
+    assert first == again
+    [(turn_id, kept)] = store.feedback_of(s).items()
+    assert turn_id == t.turn_id and (kept.rating, kept.reason) == ("down", "wrong")
+    assert "900123" not in kept.comment
+
+
+def test_erasure_deletes_the_conversation_and_keeps_only_the_audit_minimum(store: SessionStore) -> None:
+    s, other = sid(), sid()
+    t, a = turn(s, 1, message="I'm Jane Doe, numb when I wipe")
+    flags = [{"id": "saddle_numbness", "level": "emergency", "label": "Numb", "evidence": "numb"}]
+    a = a.model_copy(update={"level": "emergency", "flags": flags, "rules_version": "r1"})
+    store.save_turn(t, {"triage": {}}, a, "h")
+    store.add_feedback(Feedback(turn_id=t.turn_id, rating="up", comment="thanks"))
+    t2, a2 = turn(other, 1)
+    store.save_turn(t2, {}, a2, "h2")
+    assert store.erase(s) is True
+    assert store.access(s) is None and store.history(s) == [] and store.feedback_of(s) == {}
+    assert store.turn_session(t.turn_id) is None
+    with pytest.raises(UnknownSession):
+        store.audit(s)
+    with pytest.raises(UnknownTurn):
+        store.add_feedback(Feedback(turn_id=t.turn_id, rating="up"))
+    [kept] = [r for r in store.erased_audit() if r.turn_id == t.turn_id]  # type: ignore[attr-defined]
+    assert kept.level == "emergency" and kept.rules_version == "r1" and kept.session_id == ""
+    assert kept.flags == [{"id": "saddle_numbness", "level": "emergency"}] and kept.message == ""
+    assert store.erase(s) is False
+    assert len(store.history(other)) == 1, "another session is untouched"
+
+
+def test_messages_past_the_window_are_redacted_and_newer_ones_kept(store: SessionStore) -> None:
+    s = sid()
+    old, a = turn(s, 1, message="my name is Jane Doe, 42 Elm Street", at=time.time() - 7200)
+    old = old.model_copy(update={"reply": {"reply": "Hi Jane Doe, call 07700 900123", "mode": "grounded"}})
+    store.save_turn(old, {}, a, "h")
+    new, a = turn(s, 2, message="my name is Jane Doe")
+    store.save_turn(new, {}, a)
+    assert store.redact_older(time.time() - 3600) == 1
+    first, second = store.history(s)
+    assert "Jane" not in first.message and "Elm" not in first.message
+    assert "900123" not in first.reply["reply"] and first.reply["mode"] == "grounded"
+    assert second.message == "my name is Jane Doe"
+    assert store.redact_older(time.time() - 3600) == 0
+    assert store.redact_older(time.time() + 1) == 1
+    assert "Jane" not in store.history(s)[1].message
 
 
 # Redis only
