@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from assistant.triage import context
-from assistant.triage.classifier import RedFlagClassifier, denies, units
+from assistant.triage.classifier import RedFlagClassifier, denies, general_question, units
 from assistant.triage.context import timing
 from assistant.triage.facts import derived, numbers
 from assistant.triage.lexicon import FINE, NEGATORS
@@ -378,7 +378,7 @@ class TriageEngine:
             if any(f.id == label for f in state.flags):
                 continue  # already the session's: the last turn joined with this one is not news
             unit = english(tokenize(pieces[fired.unit]))
-            if context.hypothetical(unit.text) or denies(unit.words):
+            if context.hypothetical(unit.text) or denies(unit.words) or general_question(unit.words):
                 continue
             if label not in self.past_ok and context.timing(unit.text, unit.text, False, False) == "history":
                 continue
