@@ -371,6 +371,8 @@ class TriageEngine:
         """Labels the classifier finds, qualified by the context of the sentence that fired."""
         if self.classifier is None or vectors is None or lang != "en":
             return
+        if general_question(english(tokenize(pieces[0])).words):
+            return  # the whole message asks about a topic and names nobody
         for fired in self.classifier.fire(vectors[: len(pieces)]):
             label = fired.label
             if label in turn.hits or self.facts_of.get(label, {label}) & turn.denied:
