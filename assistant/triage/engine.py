@@ -102,14 +102,11 @@ class TriageEngine:
         self.classifier = classifier
         self.embedder = embedder
         self.version = book.version + (f"+{classifier.meta['corpus_digest'][:8]}" if classifier else "")
-        self.levels = {rid: lv for rid in [*book.signs, *book.combinations] if (lv := book.flag_level(rid))}
-        # a past episode is itself the risk for these (cancer), so a past tense does not cancel them
-        self.past_ok = {s.id for s in book.signs.values() if s.history_counts}
+        self.levels = book.levels()
+        self.past_ok = book.history_ids()
         self.facts_of: dict[str, set[str]] = {rid: {rid} for rid in book.signs}
         for combo in book.combinations.values():
             self.facts_of[combo.id] = {combo.id, *combo.all, *combo.any}
-            if self.facts_of[combo.id] & self.past_ok:
-                self.past_ok.add(combo.id)
         self.signs: list[CompiledSign] = []
         for sign in book.signs.values():
             where = f"{book.origin[sign.id]}: rule '{sign.id}'"
@@ -127,13 +124,8 @@ class TriageEngine:
         self.screening = Screening(book)
 
     @classmethod
-    def load(cls, rules_dir: Path, embedder: Any | None) -> TriageEngine:
-        """Read and validate the rules and the classifier; precompute exemplar vectors.
-
-        Raises RuleError for a bad rule file and ClassifierError for missing, corrupt or stale
-        classifier weights (`rules_dir/classifier/`, trained on `rules_dir/corpus/`).
-        """
-        book = load_rulebook(rules_dir)
+    def rules_only(cls, book: Rulebook, embedder: Any | None) -> TriageEngine:
+        """Rules, combinations and the exemplar net, without the classifier (for training it)."""
         words = [t for s in book.signs.values() for t in (*s.phrases, *texts(s.patterns), *texts(s.unless))]
         words += [p.pattern for q in book.questions.values() for p in (*q.topic, *q.means_yes, *q.means_no)]
         words += list(book.terms.values())
@@ -143,9 +135,18 @@ class TriageEngine:
             if embedder is not None
             else None
         )
-        levels = {rid: lv for rid in [*book.signs, *book.combinations] if (lv := book.flag_level(rid))}
-        classifier = RedFlagClassifier.load(rules_dir / "classifier", rules_dir / "corpus", levels)
-        return cls(book, semantic, speller, classifier, embedder)
+        return cls(book, semantic, speller, None, embedder)
+
+    @classmethod
+    def load(cls, rules_dir: Path, embedder: Any | None) -> TriageEngine:
+        """Read and validate the rules and the classifier; precompute exemplar vectors.
+
+        Raises RuleError for a bad rule file and ClassifierError for missing, corrupt or stale
+        classifier weights (`rules_dir/classifier/`, trained on `rules_dir/corpus/`).
+        """
+        engine = cls.rules_only(load_rulebook(rules_dir), embedder)
+        classifier = RedFlagClassifier.load(rules_dir / "classifier", rules_dir / "corpus", engine.levels)
+        return cls(engine.book, engine.semantic, engine.speller, classifier, embedder)
 
     def units(self, message: str, previous: str | None = None) -> list[str]:
         """What the classifier scores: the message, its sentences, and the last turn with this one."""
@@ -208,7 +209,7 @@ class TriageEngine:
             vectors = np.asarray(self.embedder.embed_array(pieces), dtype=np.float32)
         vector = vectors[0] if vectors is not None else None
         self._semantic(doc, lang, vector, message, turn, state)
-        self._learned(lang, pieces, vectors, turn, state)
+        self._learned(doc, lang, pieces, vectors, turn, state)
         return self._decide(message, doc, lang, state, turn, facts)
 
     def _classify(
@@ -366,12 +367,18 @@ class TriageEngine:
 
     # ------------------------------------------------------------------ learned net
     def _learned(
-        self, lang: str, pieces: list[str], vectors: np.ndarray | None, turn: _Turn, state: TriageState
+        self,
+        doc: Doc,
+        lang: str,
+        pieces: list[str],
+        vectors: np.ndarray | None,
+        turn: _Turn,
+        state: TriageState,
     ) -> None:
         """Labels the classifier finds, qualified by the context of the sentence that fired."""
         if self.classifier is None or vectors is None or lang != "en":
             return
-        if general_question(english(tokenize(pieces[0])).words):
+        if general_question(doc.words):
             return  # the whole message asks about a topic and names nobody
         for fired in self.classifier.fire(vectors[: len(pieces)]):
             label = fired.label

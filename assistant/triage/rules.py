@@ -134,6 +134,17 @@ class Rulebook(BaseModel):
     origin: dict[str, str]  # rule id -> file name
     version: str
 
+    def levels(self) -> dict[str, LevelName]:
+        """Every sign and combination that raises a level, with that level."""
+        ids = [*self.signs, *self.combinations]
+        return {rid: level for rid in ids if (level := self.flag_level(rid)) is not None}
+
+    def history_ids(self) -> set[str]:
+        """Rules for which a past episode is itself the risk (cancer): a past tense keeps them."""
+        out = {s.id for s in self.signs.values() if s.history_counts}
+        out |= {c.id for c in self.combinations.values() if out & {*c.all, *c.any}}
+        return out
+
     def flag_level(self, rule_id: str) -> LevelName | None:
         if rule_id in self.signs:
             return self.signs[rule_id].level

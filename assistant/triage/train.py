@@ -19,7 +19,7 @@ import hashlib
 import json
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,7 +28,7 @@ import numpy as np
 
 from assistant.triage import context
 from assistant.triage.classifier import META, WEIGHTS, corpus_digest, denies, units
-from assistant.triage.rules import Rulebook, load_rulebook, texts
+from assistant.triage.rules import load_rulebook
 from assistant.triage.text import english, tokenize
 from assistant.types import Level
 
@@ -80,25 +80,6 @@ def read_corpus(corpus_dir: Path = CORPUS) -> list[Example]:
                     about=row.get("about", "self"),
                 )
             )
-    return out
-
-
-def label_levels(book: Rulebook) -> dict[str, str]:
-    """Every rule id that raises a level, with that level."""
-    out: dict[str, str] = {}
-    for rid in [*book.signs, *book.combinations]:
-        level = book.flag_level(rid)
-        if level is not None:
-            out[rid] = level
-    return out
-
-
-def history_counts(book: Rulebook) -> set[str]:
-    """Labels for which a past episode is itself the risk (cancer), so a past tense keeps them."""
-    out = {s.id for s in book.signs.values() if s.history_counts}
-    for combo in book.combinations.values():
-        if any(f in out for f in [*combo.all, *combo.any]):
-            out.add(combo.id)
     return out
 
 
@@ -175,7 +156,7 @@ def forward(layers: list[tuple[np.ndarray, np.ndarray]], x: np.ndarray) -> np.nd
 
 
 # ------------------------------------------------------------------ scoring
-def truth_level(ex: Example, levels: dict[str, str]) -> int:
+def truth_level(ex: Example, levels: Mapping[str, str]) -> int:
     return max((int(Level.parse(levels[lb])) for lb in ex.labels), default=0)
 
 
@@ -265,20 +246,11 @@ def choose_thresholds(
 
 
 def rules_engine() -> Any:
-    """The engine without a classifier (rules, combinations, the exemplar net), and its embedder."""
+    """The engine without a classifier (rules, combinations, the exemplar net)."""
     from assistant.embeddings import load_embeddings
     from assistant.triage.engine import TriageEngine
-    from assistant.triage.semantic import SemanticNet
-    from assistant.triage.spelling import Speller
 
-    embedder = load_embeddings("onnx", ROOT / ".runsource")
-    book = load_rulebook(RULES)
-    words = [t for s in book.signs.values() for t in (*s.phrases, *texts(s.patterns), *texts(s.unless))]
-    words += [p.pattern for q in book.questions.values() for p in (*q.topic, *q.means_yes, *q.means_no)]
-    words += list(book.terms.values())
-    speller = Speller(Speller.words_in(words), Speller.model_vocabulary())
-    semantic = SemanticNet.build(embedder, list(book.signs.values()), book.contrast)
-    return TriageEngine(book, semantic, speller, None, embedder)
+    return TriageEngine.rules_only(load_rulebook(RULES), load_embeddings("onnx", ROOT / ".runsource"))
 
 
 def rules_levels(examples: list[Example]) -> np.ndarray:
@@ -314,7 +286,7 @@ def leave_one_round_out(
     examples: list[Example],
     vec: dict[str, np.ndarray],
     labels: list[str],
-    levels: dict[str, str],
+    levels: Mapping[str, str],
 ) -> dict[str, Any]:
     """The whole engine (rules, classifier, combinations, context) on each round, with a classifier
     trained without that round: how triage does on a writer it has never seen."""
@@ -372,8 +344,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     book = load_rulebook(RULES)
-    levels = label_levels(book)
-    past_ok = history_counts(book)
+    levels = book.levels()
+    past_ok = book.history_ids()
     examples = read_corpus()
     unknown = sorted({lb for e in examples for lb in e.labels} - set(levels))
     if unknown:
