@@ -50,14 +50,21 @@ def door_settings(data_dir, slack_api: FakeAPI, discord_api: FakeAPI, discord_ke
         data_dir=data_dir,
         knowledge_dir=ROOT / "knowledge",
         prompts_dir=ROOT / "prompts",
-        slack_bot_token=SLACK_TOKEN,
-        slack_signing_secret=SLACK_SECRET,
-        slack_api_url=f"{slack_api.url}/api/",
-        discord_public_key=discord_key.verify_key.encode().hex(),
-        discord_app_id=DISCORD_APP_ID,
-        discord_bot_token="discord-bot-token",
-        discord_api_url=f"{discord_api.url}/api/v10",
+        **door_fields(slack_api, discord_api, discord_key),
     )
+
+
+def door_fields(slack_api: FakeAPI, discord_api: FakeAPI, discord_key: SigningKey) -> dict[str, str]:
+    """The Slack and Discord settings that point the doors at the local stand-ins."""
+    return {
+        "slack_bot_token": SLACK_TOKEN,
+        "slack_signing_secret": SLACK_SECRET,
+        "slack_api_url": f"{slack_api.url}/api/",
+        "discord_public_key": discord_key.verify_key.encode().hex(),
+        "discord_app_id": DISCORD_APP_ID,
+        "discord_bot_token": "discord-bot-token",
+        "discord_api_url": f"{discord_api.url}/api/v10",
+    }
 
 
 @pytest.fixture(scope="session")

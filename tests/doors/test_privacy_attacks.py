@@ -29,10 +29,9 @@ from nacl.signing import SigningKey
 from assistant.keys import SessionKeys
 from tests.doors.conftest import (
     DISCORD_APP_ID,
-    SLACK_SECRET,
-    SLACK_TOKEN,
     ask_interaction,
     discord_headers,
+    door_fields,
     event_callback,
     slack_headers,
     unique,
@@ -107,13 +106,7 @@ def live(
     )
     env = app_env(
         data,
-        slack_bot_token=SLACK_TOKEN,
-        slack_signing_secret=SLACK_SECRET,
-        slack_api_url=f"{slack_api.url}/api/",
-        discord_public_key=discord_key.verify_key.encode().hex(),
-        discord_app_id=DISCORD_APP_ID,
-        discord_bot_token="discord-bot-token",
-        discord_api_url=f"{discord_api.url}/api/v10",
+        **door_fields(slack_api, discord_api, discord_key),
         rate_limit_ip_per_minute=10**6,
         rate_limit_session_per_minute=10**6,
         log_level="info",
