@@ -37,9 +37,10 @@ typecheck: install
 eval: install  ## all golden cases, with reports in build/eval/
 	$(BIN)/runsource eval
 
-bench: install  ## latency, throughput, ingest and memory against a plain LangChain RAG
+bench: install  ## latency, throughput, ingest and memory against a plain LangChain RAG; worst-case turn times
 	$(PY) -m benchmarks.run
 	$(PY) -m benchmarks.stream
+	$(PY) -m benchmarks.worst_case
 
 load: install  ## 50 concurrent conversations on 2 workers, embedded and Chroma server + Redis (needs redis-server)
 	$(PY) -m benchmarks.load

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-_PHONE = re.compile(r"(?<![\w/])\+?\d[\d\s().-]{7,}\d(?![\w/])")
+# Each pattern starts only where a run of its characters starts and has a bounded length, so a
+# 4,000-letter "word" or a long line of digits costs one pass, not a scan from every position.
+_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){1,8}")
+_PHONE = re.compile(r"(?<![\w/])\+?\d[\d\s().-]{7,24}\d(?![\w/])")
 _NAME = re.compile(
     r"\b((?i:my name is|i am called|i'm called|name's|call me))\s+([A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)"
 )
