@@ -9,6 +9,7 @@ RunsourceError
 │   ├── EmptyMessage
 │   ├── MessageTooLong
 │   ├── BadSignature       a Slack or Discord request that is not really from them (401)
+│   ├── AlreadyHandled     a Slack or Discord request replayed within its window (409)
 │   └── NotFound
 │       └── UnknownSession
 ├── RateLimited            too many requests (429, with a retry time)
@@ -119,3 +120,10 @@ class BadSignature(InputError):
 
     code = "bad_signature"
     status = 401
+
+
+class AlreadyHandled(InputError):
+    """A signed door request whose id was already acted on: a replay (409)."""
+
+    code = "already_handled"
+    status = 409

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
 from fastapi.responses import HTMLResponse, JSONResponse
 from markdown_it import MarkdownIt
 from pydantic import BaseModel, Field
 
-from assistant.api.deps import ServicesDep
+from assistant.api.deps import IpTurnLimit, ServicesDep, enforce
 from assistant.errors import BackendUnavailable, NotFound
 from assistant.types import Channel, Reply
 
@@ -29,8 +31,17 @@ class KnowledgeOut(BaseModel):
     text: str
 
 
-@router.post("/v1/chat", response_model=Reply, tags=["chat"])
-def chat(body: ChatIn, services: ServicesDep) -> Reply:
+async def limit_session_turns(body: ChatIn, services: ServicesDep) -> None:
+    """Chat turns per session (a new session has no count yet)."""
+    if body.session_id:
+        await enforce(services, "session", body.session_id)
+
+
+SessionTurnLimit = Annotated[None, Depends(limit_session_turns)]
+
+
+@router.post("/v1/chat", response_model=Reply, tags=["chat"], dependencies=[IpTurnLimit])
+def chat(body: ChatIn, services: ServicesDep, _: SessionTurnLimit) -> Reply:
     """One turn of the conversation; leave `session_id` out to start a new session."""
     return services.chat.turn(body.session_id, body.message, body.channel)
 

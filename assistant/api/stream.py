@@ -25,8 +25,8 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from assistant.api.deps import ServicesDep
-from assistant.api.routes import ChatIn
+from assistant.api.deps import FeedbackLimit, IpTurnLimit, ServicesDep
+from assistant.api.routes import ChatIn, SessionTurnLimit
 from assistant.chat import ChatService, TurnStart
 from assistant.errors import NotFound, RunsourceError, UnknownSession
 from assistant.sessions import Feedback
@@ -160,8 +160,14 @@ _STREAM_DOC: dict[int | str, dict[str, Any]] = {
 }
 
 
-@router.post("/v1/chat/stream", response_class=StreamingResponse, responses=_STREAM_DOC, tags=["chat"])
-async def chat_stream(body: ChatIn, services: ServicesDep) -> StreamingResponse:
+@router.post(
+    "/v1/chat/stream",
+    response_class=StreamingResponse,
+    responses=_STREAM_DOC,
+    tags=["chat"],
+    dependencies=[IpTurnLimit],
+)
+async def chat_stream(body: ChatIn, services: ServicesDep, _: SessionTurnLimit) -> StreamingResponse:
     """One turn as a stream: triage and sources first, then the text, then the whole reply."""
     events = turn_stream(services.chat, body.session_id, body.message, body.channel)
     # Input errors raise before the first event, so they still answer a plain 4xx error object.
@@ -218,7 +224,9 @@ class FeedbackOut(BaseModel):
     feedback_id: str
 
 
-@router.post("/v1/feedback", response_model=FeedbackOut, status_code=201, tags=["chat"])
+@router.post(
+    "/v1/feedback", response_model=FeedbackOut, status_code=201, tags=["chat"], dependencies=[FeedbackLimit]
+)
 def feedback(body: FeedbackIn, services: ServicesDep) -> FeedbackOut:
     """Rate one reply up or down, with a reason and a comment; stored with the session."""
     try:
