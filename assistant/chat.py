@@ -8,13 +8,13 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Generator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from assistant.errors import BackendUnavailable, EmptyMessage, MessageTooLong
 from assistant.redact import redact
-from assistant.responders.base import Draft, Fallback, Responder, TurnInput
+from assistant.responders.base import Draft, Fallback, Responder, StreamingResponder, TurnInput
 from assistant.router import route
 from assistant.sessions import AuditRecord, SessionStore, TurnRecord, new_id
 from assistant.triage import TriageState
@@ -108,7 +108,7 @@ class ChatService:
 
     def turn_stream(
         self, session_id: str | None, message: str, channel: Channel = "api"
-    ) -> Iterator[TurnStart | str | Reply]:
+    ) -> Generator[TurnStart | str | Reply, None, None]:
         """A `TurnStart`, the reply's text as the responder writes it, then the Reply. The Reply is
         authoritative: when its text is not the deltas joined (a stream the guard stopped), show it."""
         p = self._prepare(session_id, message)
@@ -116,14 +116,15 @@ class ChatService:
         yield TurnStart(
             p.session_id, p.turn_id, Triage(level=a.level.label, flags=a.flags), r.intent, r.in_scope
         )
-        respond_stream = getattr(self.responder, "respond_stream", None)
-        if respond_stream is None:
+        if not isinstance(self.responder, StreamingResponder):
             draft, notes = self._respond(p.turn)
             yield draft.text
         else:
             try:
-                stream = respond_stream(p.turn)
+                stream = self.responder.respond_stream(p.turn)
                 yield from stream
+                if stream.draft is None:
+                    raise RuntimeError("the responder's stream ended without its checked reply")
                 draft, notes = stream.draft, []
             except Exception as exc:  # a responder fault must never reach the runner
                 log.exception("responder stream failed; using the grounded reply")
