@@ -65,19 +65,27 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
 
-def create_app(build: Callable[[], Services]) -> FastAPI:
-    """The app; `build` runs once at start-up, so importing the module stays cheap."""
+def create_app(build: Callable[[], Services], *, api_docs: bool = True) -> FastAPI:
+    """The app; `build` runs once at start-up, so importing the module stays cheap.
+
+    `api_docs` serves /docs, /redoc and /openapi.json (server.py passes `Settings.serves_api_docs`:
+    on in development, off in production unless RUNSOURCE_API_DOCS says otherwise).
+    """
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.services = build()
         yield
 
+    docs = api_docs
     app = FastAPI(
         title="RUNsource assistant API",
         version="0.1.0",
         description="Education for runners with low back pain: grounded answers, exercises and triage.",
         lifespan=lifespan,
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+        openapi_url="/openapi.json" if docs else None,
     )
     install_error_handlers(app)
     app.add_middleware(EdgeMiddleware)  # CORS, rate limits, security headers (settings read at start)

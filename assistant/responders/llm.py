@@ -46,6 +46,7 @@ from assistant.responders.llm_prose import (
     CITE,
     MAX_SOURCES,
     SOURCE_CHARS,
+    Contacts,
     Fallback,
     Prose,
     Source,
@@ -223,7 +224,9 @@ class LLMResponder:
         def partial(text: str) -> list[str]:
             return self.guard.check(opening + text, level, [], retrieved, False)
 
-        prose = Prose(sources, allowed, level, partial)
+        s = self.settings
+        contacts = Contacts.of([*allowed, s.public_url], [s.clinic_phone, s.emergency_number])
+        prose = Prose(sources, allowed, level, partial, contacts)
         sent = ""
         try:
             if opening:

@@ -180,3 +180,13 @@ def test_the_widget_script_and_its_config(strict: TestClient) -> None:
     assert set(config) >= {"emergency_number", "booking_url", "app_name", "max_message_chars"}
     css = strict.get("/demo.css")
     assert css.status_code == 200 and css.headers["content-type"].startswith("text/css")
+
+
+def test_the_api_pages_are_off_by_default_in_production(services) -> None:  # type: ignore[no-untyped-def]
+    assert Settings(public_url="http://127.0.0.1:8000").serves_api_docs
+    assert not Settings(public_url="https://assistant.example").serves_api_docs
+    assert Settings(public_url="https://assistant.example", api_docs=True).serves_api_docs
+    with TestClient(create_app(lambda: services, api_docs=False)) as client:
+        for path in ("/docs", "/redoc", "/openapi.json"):
+            assert client.get(path).status_code == 404, path
+        assert client.get("/healthz").status_code == 200
