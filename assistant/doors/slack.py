@@ -109,11 +109,14 @@ class SlackCall:
 
     @property
     def is_turn(self) -> bool:
-        """A question to answer: a mention, a direct message or a slash command."""
+        """A question to answer: a mention, a direct message or a slash command (not the echo of a
+        bot's own message, an edit or a join, which must not use up anyone's limit)."""
         if "command" in self.body:
             return True
         event = self.body.get("event") if self.body.get("type") == "event_callback" else None
-        return isinstance(event, dict) and event.get("type") in ("app_mention", "message")
+        if not isinstance(event, dict) or event.get("bot_id") or event.get("subtype"):
+            return False
+        return event.get("type") in ("app_mention", "message")
 
 
 class SlackDoor:

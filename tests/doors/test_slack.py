@@ -450,3 +450,20 @@ def test_questions_are_limited_per_user_and_per_workspace(door_services, slack_a
         assert r.status_code == 200 and r.headers.get("x-slack-no-retry") == "1"
         time.sleep(0.5)
         assert slack_api.matching(posts_to(channel)) == []
+
+
+def test_only_questions_count_against_the_limits() -> None:
+    from assistant.doors.slack import SlackCall
+
+    def call(body: dict[str, Any]) -> SlackCall:
+        return SlackCall(request=None, body=body, user="U", team="T")  # type: ignore[arg-type]
+
+    def event(**fields: Any) -> dict[str, Any]:
+        return {"type": "event_callback", "event": {"type": "message", "channel": "D1", **fields}}
+
+    assert call({"command": "/runsource", "text": "hi"}).is_turn
+    assert call(event(text="is it my hamstrings?")).is_turn
+    assert call({"type": "event_callback", "event": {"type": "app_mention", "text": "hi"}}).is_turn
+    assert not call(event(text="our own answer", bot_id="B1")).is_turn, "the echo of our own reply"
+    assert not call(event(subtype="message_changed")).is_turn
+    assert not call({"type": "block_actions", "actions": []}).is_turn
