@@ -19,11 +19,13 @@ from pathlib import Path
 from typing import Any
 
 from assistant.errors import RunsourceError
+from assistant.settings import Settings
 from evals.baseline import Comparison, compare, load_baseline, save_baseline
 from evals.cases import CASES_DIR, case_files, load_cases, select
 from evals.gates import GATES_FILE, GateResult, check_gates, load_gates
 from evals.judge import SKIPPED, JudgeMetric, RubricJudge, model_from_settings
 from evals.metrics import Metric, default_metrics
+from evals.metrics.triage import round_out_figures
 from evals.reports import print_comparison, print_summary, render_html, render_junit, report_dict
 from evals.runner import run_cases
 from evals.suite import EvalResult, evaluate
@@ -155,6 +157,8 @@ def main(argv: list[str] | None = None) -> int:
                 notes: list[str] = []
                 metrics = build_metrics(target, args, notes)
                 result = evaluate(runs, metrics)
+                rules_dir = Settings().knowledge_dir / "red_flags"
+                result.figures.update(round_out_figures(rules_dir / "classifier", rules_dir / "corpus"))
                 result.notes.extend(notes)
             finally:
                 target.close()

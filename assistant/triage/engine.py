@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from assistant.triage import context
-from assistant.triage.classifier import RedFlagClassifier, units
+from assistant.triage.classifier import RedFlagClassifier, denies, general_question, units
 from assistant.triage.context import timing
 from assistant.triage.facts import derived, numbers
 from assistant.triage.lexicon import FINE, NEGATORS
@@ -375,12 +375,16 @@ class TriageEngine:
             label = fired.label
             if label in turn.hits or self.facts_of.get(label, {label}) & turn.denied:
                 continue  # the rules already decided this sign, or read a denial of it
+            if any(f.id == label for f in state.flags):
+                continue  # already the session's: the last turn joined with this one is not news
             unit = english(tokenize(pieces[fired.unit]))
-            if context.hypothetical(unit.text):
+            if context.hypothetical(unit.text) or denies(unit.words) or general_question(unit.words):
                 continue
             if label not in self.past_ok and context.timing(unit.text, unit.text, False, False) == "history":
                 continue
             who = referent(unit, len(unit.words) - 1) if unit.words else ""
+            if label in self.past_ok and who == "other":
+                continue  # a relative's past cancer is family history, not the runner's red flag
             other = who == "other" or (who == "" and bool(state.facts.get("about_other")))
             level = self.levels[label]
             rule = self.book.signs.get(label) or self.book.combinations[label]

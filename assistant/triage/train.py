@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from assistant.triage import context
-from assistant.triage.classifier import META, WEIGHTS, corpus_digest, units
+from assistant.triage.classifier import META, WEIGHTS, corpus_digest, denies, units
 from assistant.triage.rules import Rulebook, load_rulebook, texts
 from assistant.triage.text import english, tokenize
 from assistant.types import Level
@@ -104,8 +104,9 @@ def history_counts(book: Rulebook) -> set[str]:
 
 def unit_is_current(unit: str, label: str, past_ok: set[str]) -> bool:
     """The context step on the unit the classifier fired on: not hypothetical, not long past."""
-    text = english(tokenize(unit)).text
-    if context.hypothetical(text):
+    doc = english(tokenize(unit))
+    text = doc.text
+    if context.hypothetical(text) or denies(doc.words):
         return False
     return label in past_ok or context.timing(text, text, False, False) != "history"
 
@@ -175,13 +176,13 @@ def forward(layers: list[tuple[np.ndarray, np.ndarray]], x: np.ndarray) -> np.nd
 
 # ------------------------------------------------------------------ scoring
 def truth_level(ex: Example, levels: dict[str, str]) -> int:
-    return max((int(Level.parse(levels[lb])) for lb in ex.labels), default=0)  # type: ignore[arg-type]
+    return max((int(Level.parse(levels[lb])) for lb in ex.labels), default=0)
 
 
 def admissible_best(ex: Example, probs: np.ndarray, labels: list[str], past_ok: set[str]) -> np.ndarray:
     """Per label, the highest probability over the units that pass the context step."""
     current = np.array([unit_is_current(u, "", set()) for u in ex.units])
-    not_hypo = np.array([not context.hypothetical(english(tokenize(u)).text) for u in ex.units])
+    not_hypo = np.array([unit_is_current(u, label, {label}) for u in ex.units for label in ["_"]])
     best = np.zeros(len(labels), dtype=np.float32)
     for j, label in enumerate(labels):
         ok = not_hypo if label in past_ok else current
@@ -396,7 +397,7 @@ def main(argv: list[str] | None = None) -> int:
     truths = np.array([truth_level(e, levels) for e in examples])
     rules = rules_levels(examples)
     report["rules_alone"] = figures(zip(truths.tolist(), rules.tolist(), strict=True))
-    label_level = np.array([int(Level.parse(levels[lb])) for lb in labels])  # type: ignore[arg-type]
+    label_level = np.array([int(Level.parse(levels[lb])) for lb in labels])
     for design in designs:
         probs = out_of_fold(design, examples, vec, labels, "writer")
         best = np.stack(

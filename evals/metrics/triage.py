@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from pathlib import Path
 
 from assistant.types import Level
 from evals.metrics.base import Figures, Metric, MetricResult, Scored, share
@@ -69,3 +71,23 @@ def level_figures(rows3: Sequence[tuple[Level, Level, Level]]) -> Figures:
     )
     figures["triage.checked"] = float(len(rows3))
     return figures
+
+
+def round_out_figures(classifier_dir: Path, corpus_dir: Path) -> Figures:
+    """The classifier's leave-one-round-out figures (`loro.json`, written by `make train-triage`),
+    pooled over every round, as `triage.loro.*`; none when the file is missing or was computed
+    on another corpus (then the gates on them fail as unmeasured)."""
+    from assistant.triage.classifier import corpus_digest
+
+    path = classifier_dir / "loro.json"
+    if not path.is_file():
+        return {}
+    data = json.loads(path.read_text(encoding="utf-8"))
+    if data.get("corpus_digest") != corpus_digest(corpus_dir):
+        return {}
+    pooled = data.get("pooled", {})
+    return {
+        f"triage.loro.{name.removeprefix('triage.')}": value
+        for name, value in pooled.items()
+        if name.startswith("triage.")
+    }

@@ -226,6 +226,20 @@ CASES: dict[str, dict[str, list[Case]]] = {
         ],
         "quiet": ["no blood in my urine", "my groin is tight after hill sprints"],
     },
+    "fracture_suspicion": {
+        "fires": [
+            "slipped on the ice and landed on my tailbone, there's a bruise over my spine now",
+            "fell off the wall and came down on my spine, one bone is tender to touch",
+        ],
+        "quiet": ["I bruised my shin on a hurdle, back is fine"],
+    },
+    "new_pain_over_50": {
+        "fires": [
+            "I'm 58 and my back hurts for the first time after lifting a box",
+            ("I'm 63", "never had back pain before but it started last week out of nowhere"),
+        ],
+        "quiet": ["I'm 55 and my back has ached on and off since my twenties, same as always"],
+    },
     "pregnancy_warning": {
         "fires": ["my period is late and my low back hurts", "I have some vaginal bleeding and back pain"],
         "quiet": ["I'm not pregnant and my periods are normal"],

@@ -51,14 +51,21 @@ def test_an_unknown_field_names_file_rule_and_field(tmp_path: Path) -> None:
 
 def test_a_bad_regular_expression_names_the_rule(tmp_path: Path) -> None:
     with pytest.raises(RuleError) as err:
-        load_rulebook(write(tmp_path, GOOD + "    patterns: ['numb (when']\n"))
+        load_rulebook(
+            write(tmp_path, GOOD + "    patterns: [{pattern: 'numb (when', example: 'numb when'}]\n")
+        )
     assert "saddle_numbness" in err.value.message
     assert "bad regular expression" in err.value.message
 
 
 def test_an_unknown_term_is_reported(tmp_path: Path) -> None:
     with pytest.raises(RuleError, match="unknown term"):
-        load_rulebook(write(tmp_path, GOOD + "    patterns: ['{numbness} {w}wipe']\n"))
+        load_rulebook(
+            write(
+                tmp_path,
+                GOOD + "    patterns: [{pattern: '{numbness} {w}wipe', example: 'numb when I wipe'}]\n",
+            )
+        )
 
 
 def test_a_wrong_level_is_reported(tmp_path: Path) -> None:
