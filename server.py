@@ -4,4 +4,5 @@ from assistant.api import create_app
 from assistant.services import build_services
 from assistant.settings import Settings
 
-app = create_app(lambda: build_services(Settings()))
+settings = Settings()
+app = create_app(lambda: build_services(settings), api_docs=settings.serves_api_docs)

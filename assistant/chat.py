@@ -8,14 +8,14 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Generator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from assistant.errors import BackendUnavailable, EmptyMessage, MessageTooLong, UnknownSession, UnknownTurn
 from assistant.keys import SessionKeys, check_token, new_token, token_hash
 from assistant.redact import redact
-from assistant.responders.base import Draft, Fallback, Responder, TurnInput
+from assistant.responders.base import Draft, Fallback, Responder, StreamingResponder, TurnInput
 from assistant.router import route
 from assistant.sessions import AuditRecord, Feedback, SessionAccess, SessionStore, TurnRecord, new_id
 from assistant.triage import TriageState
@@ -173,7 +173,7 @@ class ChatService:
 
     def turn_stream(
         self, session_id: str | None, message: str, channel: Channel = "api", token: str | None = None
-    ) -> Iterator[TurnStart | str | Reply]:
+    ) -> Generator[TurnStart | str | Reply, None, None]:
         """A `TurnStart`, the reply's text as the responder writes it, then the Reply. The Reply is
         authoritative: when its text is not the deltas joined (a stream the guard stopped), show it."""
         p = self._prepare(session_id, message, token)
@@ -186,14 +186,15 @@ class ChatService:
             r.in_scope,
             p.token,
         )
-        respond_stream = getattr(self.responder, "respond_stream", None)
-        if respond_stream is None:
+        if not isinstance(self.responder, StreamingResponder):
             draft, notes = self._respond(p.turn)
             yield draft.text
         else:
             try:
-                stream = respond_stream(p.turn)
+                stream = self.responder.respond_stream(p.turn)
                 yield from stream
+                if stream.draft is None:
+                    raise RuntimeError("the responder's stream ended without its checked reply")
                 draft, notes = stream.draft, []
             except Exception as exc:  # a responder fault must never reach the runner
                 log.exception("responder stream failed; using the grounded reply")

@@ -119,6 +119,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         port=args.port or settings.port,
         workers=args.workers,
         log_level=settings.log_level,
+        limit_concurrency=args.limit_concurrency,
+        timeout_keep_alive=5,
     )
     return 0
 
@@ -196,6 +198,12 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="default: RUNSOURCE_HOST (127.0.0.1)")
     serve.add_argument("--port", type=int, help="default: RUNSOURCE_PORT (8000)")
     serve.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    serve.add_argument(
+        "--limit-concurrency",
+        type=int,
+        default=200,
+        help="connections and requests at once per worker before new ones get 503 (default 200)",
+    )
     serve.set_defaults(func=cmd_serve)
 
     audit = sub.add_parser("audit", help="show the triage audit trail of a session")

@@ -11,6 +11,7 @@ RunsourceError
 │   ├── MessageTooLong
 │   ├── BadSignature       a Slack or Discord request that is not really from them (401)
 │   ├── BadSessionToken    a session used without its token, or with another one (401)
+│   ├── AlreadyHandled     a Slack or Discord request replayed within its window (409)
 │   └── NotFound
 │       ├── UnknownSession
 │       └── UnknownTurn
@@ -156,3 +157,10 @@ class BadSignature(InputError):
 
     code = "bad_signature"
     status = 401
+
+
+class AlreadyHandled(InputError):
+    """A signed door request whose id was already acted on: a replay (409)."""
+
+    code = "already_handled"
+    status = 409

@@ -22,7 +22,9 @@ __all__ = ["Redaction", "redact", "redact_names", "redaction"]
 
 # ---------------------------------------------------------------- secrets and emails
 _SECRET = re.compile(r"\b(xox[abpr]-[\w-]+|sk-[\w-]{16,}|Bot\s+[\w.-]{20,})")
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+# Each pattern starts only where a run of its characters starts and has a bounded length, so a
+# 4,000-letter "word" or a long line of digits costs one pass, not a scan from every position.
+_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){1,8}")
 _AT = r"\s*(?:\(at\)|\[at\]|\{at\}|<at>|\bat\b)\s*"
 _DOT = r"\s*(?:\.|\(dot\)|\[dot\]|\{dot\}|<dot>|\bdot\b)\s*"
 _TLD = r"(?:com|org|net|edu|gov|co|uk|io|me|us|ca|au|ie|nz|de|fr|es|it|nl|info|biz)"
@@ -81,7 +83,7 @@ _POSTCODE_CUE = re.compile(
 )
 
 # ---------------------------------------------------------------- phone numbers
-_PHONE = re.compile(r"(?<![\w/:.])\+?\(?\d[\d\s().-]{7,}\d(?![\w/])")
+_PHONE = re.compile(r"(?<![\w/:.])\+?\(?\d[\d\s().-]{7,24}\d(?![\w/])")  # bounded, as _EMAIL
 _SHORT_PHONE = re.compile(
     r"(?<![\w/:.-])\d{3}[-.]\d{4}(?![\w/:.-])"
     r"|(?i:\b(?:call|phone|mobile|cell|tel|text|ring|number|whatsapp)\b\D{0,12})\d{3} \d{4}\b"

@@ -13,7 +13,9 @@ from assistant.embeddings import VectorEmbeddings, load_embeddings
 from assistant.guard import OutputGuard
 from assistant.index import KnowledgeIndex, Record
 from assistant.keys import SessionKeys
+from assistant.once import Once, RedisOnce, SQLiteOnce
 from assistant.prompts import Templates
+from assistant.ratelimit import RateLimits, Rule
 from assistant.responders.base import Responder, TurnInput
 from assistant.responders.grounded import GroundedResponder, Wording
 from assistant.retrieval import HybridRetriever
@@ -36,6 +38,10 @@ def knowledge_version(records: list[Record]) -> str:
     return digest.hexdigest()[:12]
 
 
+# One backend choice for everything shared between workers: `RUNSOURCE_SESSIONS_URL` names a Redis
+# (redis://, rediss:// or unix://, checked by Settings) or is unset for files and memory on this host.
+
+
 def make_sessions(settings: Settings) -> SessionStore:
     """SQLite by default; Redis when `RUNSOURCE_SESSIONS_URL` says so."""
     if settings.sessions_url:
@@ -43,6 +49,27 @@ def make_sessions(settings: Settings) -> SessionStore:
 
         return RedisSessions(settings.sessions_url)
     return SQLiteSessions(settings.db_path)
+
+
+def make_rate_limits(settings: Settings) -> RateLimits:
+    """Counted in this process's memory, or in Redis where every worker shares the count."""
+    per_minute: dict[Rule, int] = {
+        "ip": settings.rate_limit_ip_per_minute,
+        "session": settings.rate_limit_session_per_minute,
+        "feedback": settings.rate_limit_ip_per_minute,
+        "door_user": settings.rate_limit_door_user_per_minute,
+        "door_team": settings.rate_limit_door_team_per_minute,
+    }
+    if settings.sessions_url:
+        return RateLimits.in_redis(per_minute, settings.sessions_url)
+    return RateLimits.in_memory(per_minute)
+
+
+def make_once(settings: Settings) -> Once:
+    """Door requests already taken: a SQLite file shared by this host's workers, or Redis."""
+    if settings.sessions_url:
+        return RedisOnce(settings.sessions_url)
+    return SQLiteOnce(settings.data_dir / "door_requests.sqlite3")
 
 
 def make_wording(settings: Settings) -> Wording:
@@ -76,6 +103,8 @@ class Services:
     chat: ChatService
     sessions: SessionStore
     grounded: GroundedResponder
+    limits: RateLimits
+    once: Once
     started: float = field(default_factory=time.time)
 
     def retrieved_texts(self, doc_ids: list[str]) -> dict[str, str]:
@@ -132,4 +161,14 @@ def build_services(settings: Settings | None = None, *, ingest: bool = True) -> 
         k=settings.retrieval_k,
         keys=SessionKeys.load(settings),
     )
-    return Services(settings, embeddings, index, retriever, chat, sessions, grounded)
+    return Services(
+        settings,
+        embeddings,
+        index,
+        retriever,
+        chat,
+        sessions,
+        grounded,
+        make_rate_limits(settings),
+        make_once(settings),
+    )

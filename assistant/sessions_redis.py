@@ -84,36 +84,68 @@ return session
 """
 
 # KEYS: updated zset, feedback zset; ARGV: prefix, cutoff, batch size
-# Deletes up to one batch of sessions last updated before the cutoff, with their turns, audit
-# trail, turn index and feedback; then a batch of feedback older than the cutoff.
-# Returns {sessions deleted, stale feedback deleted}.
+# One bounded step of the purge: at most `batch` items (turns, feedback ids, sessions, erased-audit
+# entries) are read or deleted per call, however long a session's history is. A session whose
+# turns do not all fit is trimmed from the front and finished by the next call; it stays in the
+# `updated` index until its last key is gone, so a crash between calls leaves it to be found again.
+# Returns {sessions deleted, stale feedback deleted, 1 if work is left else 0}.
 _PURGE = """
 local p = ARGV[1]
-local old = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[2], 'LIMIT', 0, tonumber(ARGV[3]))
+local budget = tonumber(ARGV[3])
+local done = 0
+local old = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[2], 'LIMIT', 0, budget)
 for _, sid in ipairs(old) do
-  local turns = redis.call('LRANGE', p .. 't:' .. sid, 0, -1)
+  local tkey = p .. 't:' .. sid
+  local turns = redis.call('LRANGE', tkey, 0, budget - 1)
   for _, raw in ipairs(turns) do
     local ok, turn = pcall(cjson.decode, raw)
     if ok and turn['turn_id'] then
       redis.call('DEL', p .. 'turn:' .. turn['turn_id'])
     end
   end
-  local fids = redis.call('SMEMBERS', p .. 'f:' .. sid)
+  if #turns > 0 then
+    redis.call('LTRIM', tkey, #turns, -1)
+    budget = budget - #turns
+  end
+  if redis.call('LLEN', tkey) > 0 or budget <= 0 then
+    return {done, 0, 1}
+  end
+  local fids = redis.call('SPOP', p .. 'f:' .. sid, budget)
   for _, fid in ipairs(fids) do
     redis.call('DEL', p .. 'fb:' .. fid)
     redis.call('ZREM', KEYS[2], fid)
   end
-  redis.call('DEL', p .. 's:' .. sid, p .. 't:' .. sid, p .. 'a:' .. sid, p .. 'f:' .. sid)
+  budget = budget - #fids
+  if redis.call('SCARD', p .. 'f:' .. sid) > 0 or budget <= 0 then
+    return {done, 0, 1}
+  end
+  redis.call('UNLINK', p .. 's:' .. sid, tkey, p .. 'a:' .. sid, p .. 'f:' .. sid)
   redis.call('ZREM', KEYS[1], sid)
   redis.call('ZREM', p .. 'fulltext', sid)
+  done = done + 1
+  budget = budget - 1
+  if budget <= 0 then
+    return {done, 0, 1}
+  end
 end
-redis.call('ZREMRANGEBYSCORE', p .. 'audit_erased', '-inf', '(' .. ARGV[2])
-local stale = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', '(' .. ARGV[2], 'LIMIT', 0, tonumber(ARGV[3]))
+local erased = redis.call('ZRANGEBYSCORE', p .. 'audit_erased', '-inf', '(' .. ARGV[2], 'LIMIT', 0, budget)
+if #erased > 0 then
+  redis.call('ZREM', p .. 'audit_erased', unpack(erased))
+  budget = budget - #erased
+  if budget <= 0 then
+    return {done, 0, 1}
+  end
+end
+local stale = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', '(' .. ARGV[2], 'LIMIT', 0, budget)
 for _, fid in ipairs(stale) do
   redis.call('DEL', p .. 'fb:' .. fid)
   redis.call('ZREM', KEYS[2], fid)
 end
-return {#old, #stale}
+local more = 0
+if #old == tonumber(ARGV[3]) or #stale == budget then
+  more = 1
+end
+return {done, #stale, more}
 """
 
 _PURGE_BATCH = 500
@@ -356,13 +388,13 @@ class RedisSessions:
         cutoff = repr(time.time() - older_than_days * 86400)
         keys = [self._key("updated"), self._key("feedback")]
         total = 0
-        while True:  # batches keep each script short, so Redis never stalls other workers for long
-            sessions, feedback = self._call(
+        while True:  # bounded steps keep each script short, so Redis never stalls other workers
+            sessions, _, more = self._call(
                 "purge old sessions",
                 lambda: self._purge(keys=keys, args=[self.prefix, cutoff, _PURGE_BATCH]),
             )
             total += int(sessions)
-            if int(sessions) < _PURGE_BATCH and int(feedback) < _PURGE_BATCH:
+            if not int(more):
                 return total
 
     def ping(self) -> None:

@@ -12,6 +12,7 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 CLINIC_VARS = (
     "app_name",
     "clinic_name",
@@ -54,6 +55,9 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "info"
+    api_docs: bool | None = Field(
+        None, description="Serve /docs, /redoc and /openapi.json; unset = only when public_url is http://."
+    )
 
     # Retrieval
     embeddings: Literal["onnx", "sentence-transformers"] = "onnx"
@@ -63,7 +67,9 @@ class Settings(BaseSettings):
 
     # Sessions
     sessions_url: str | None = Field(
-        None, description="redis://... for shared sessions; unset = SQLite in data_dir."
+        None,
+        description="redis://, rediss:// or unix:// for sessions, rate limits and door replay records "
+        "shared by every worker; unset = SQLite in data_dir and limits in memory.",
     )
     session_retention_days: int = Field(90, ge=1)
     full_text_hours: float = Field(
@@ -81,6 +87,12 @@ class Settings(BaseSettings):
     max_message_chars: int = Field(4000, ge=100)
     rate_limit_ip_per_minute: int = Field(60, ge=1, description="Chat turns per client IP per minute.")
     rate_limit_session_per_minute: int = Field(20, ge=1, description="Chat turns per session per minute.")
+    rate_limit_door_user_per_minute: int = Field(
+        10, ge=1, description="Slack and Discord questions per user per minute."
+    )
+    rate_limit_door_team_per_minute: int = Field(
+        120, ge=1, description="Slack and Discord questions per workspace or server per minute."
+    )
     cors_origins: list[str] = Field(
         default_factory=lambda: ["http://127.0.0.1:8000", "http://localhost:8000"],
         description='Sites allowed to embed the widget (JSON list), e.g. ["https://clinic.example"].',
@@ -104,6 +116,9 @@ class Settings(BaseSettings):
     llm_base_url: str | None = None
     llm_timeout_s: float = Field(20.0, gt=0)
     llm_second_opinion: bool = Field(False, description="Ask the LLM whether to raise a triage level.")
+    llm_max_concurrent: int = Field(
+        8, ge=1, description="LLM calls at once in one process; a turn beyond them gets the grounded reply."
+    )
 
     # Slack app (unset = /slack/events answers that Slack is not configured)
     slack_bot_token: SecretStr | None = None
@@ -129,7 +144,19 @@ class Settings(BaseSettings):
     def _check(self) -> Settings:
         if not self.public_url.startswith(("http://", "https://")):
             raise ValueError("RUNSOURCE_PUBLIC_URL must start with http:// or https://")
+        if self.sessions_url and not self.sessions_url.startswith(REDIS_SCHEMES):
+            raise ValueError(
+                "RUNSOURCE_SESSIONS_URL must be a Redis URL (redis://, rediss:// or unix://), "
+                "or unset for SQLite"
+            )
         return self
+
+    @property
+    def serves_api_docs(self) -> bool:
+        """The API pages are on by default in development (http://) and off in production (https://)."""
+        if self.api_docs is not None:
+            return self.api_docs
+        return self.public_url.startswith("http://")
 
     def clinic_vars(self) -> dict[str, str]:
         """The clinic's details, as the reply templates in prompts/ name them."""

@@ -21,9 +21,21 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("runsource-data")
 
 
+# The suite's shared services count rate limits for the whole run (the limits live in Services);
+# tests of the limits themselves build their own (`assistant.services.make_rate_limits`).
+NO_LIMITS = {
+    "rate_limit_ip_per_minute": 1_000_000,
+    "rate_limit_session_per_minute": 1_000_000,
+    "rate_limit_door_user_per_minute": 1_000_000,
+    "rate_limit_door_team_per_minute": 1_000_000,
+}
+
+
 @pytest.fixture(scope="session")
 def settings(data_dir: Path) -> Settings:
-    return Settings(data_dir=data_dir, knowledge_dir=ROOT / "knowledge", prompts_dir=ROOT / "prompts")
+    return Settings(
+        data_dir=data_dir, knowledge_dir=ROOT / "knowledge", prompts_dir=ROOT / "prompts", **NO_LIMITS
+    )
 
 
 @pytest.fixture(scope="session")

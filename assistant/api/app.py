@@ -57,7 +57,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        code = {404: "not_found", 405: "method_not_allowed", 413: "body_too_large"}.get(
+            exc.status_code, "http_error"
+        )
         return JSONResponse(error_body(code, str(exc.detail)), status_code=exc.status_code)
 
     @app.exception_handler(Exception)
@@ -81,8 +83,12 @@ async def redact_past_window(services: Services, every_s: float = REDACT_EVERY_S
         await asyncio.sleep(every_s)
 
 
-def create_app(build: Callable[[], Services]) -> FastAPI:
-    """The app; `build` runs once at start-up, so importing the module stays cheap."""
+def create_app(build: Callable[[], Services], *, api_docs: bool = True) -> FastAPI:
+    """The app; `build` runs once at start-up, so importing the module stays cheap.
+
+    `api_docs` serves /docs, /redoc and /openapi.json (server.py passes `Settings.serves_api_docs`:
+    on in development, off in production unless RUNSOURCE_API_DOCS says otherwise).
+    """
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -95,11 +101,15 @@ def create_app(build: Callable[[], Services]) -> FastAPI:
         with contextlib.suppress(asyncio.CancelledError):
             await redactor
 
+    docs = api_docs
     app = FastAPI(
         title="RUNsource assistant API",
         version="0.1.0",
         description="Education for runners with low back pain: grounded answers, exercises and triage.",
         lifespan=lifespan,
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+        openapi_url="/openapi.json" if docs else None,
     )
     install_error_handlers(app)
     app.add_middleware(EdgeMiddleware)  # CORS, rate limits, security headers (settings read at start)

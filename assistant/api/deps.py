@@ -9,7 +9,9 @@ from typing import Annotated, TypeVar
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from assistant.errors import BackendUnavailable
+from assistant.api.security import client_ip
+from assistant.errors import BackendUnavailable, RateLimited
+from assistant.ratelimit import Rule
 from assistant.services import Services
 
 
@@ -42,6 +44,26 @@ async def session_token(
 
 
 TokenDep = Annotated[str | None, Depends(session_token)]
+
+
+async def enforce(services: Services, rule: Rule, *keys: str) -> None:
+    """Raises RateLimited (429 with Retry-After from the window) when `keys` are over `rule`."""
+    wait = await services.limits.wait(rule, *keys)
+    if wait is not None:
+        raise RateLimited(wait)
+
+
+async def limit_ip_turns(request: Request, services: ServicesDep) -> None:
+    """Chat turns per client IP; counted before the body is checked, so junk counts too."""
+    await enforce(services, "ip", client_ip(request.scope))
+
+
+async def limit_feedback(request: Request, services: ServicesDep) -> None:
+    await enforce(services, "feedback", client_ip(request.scope))
+
+
+IpTurnLimit = Depends(limit_ip_turns)
+FeedbackLimit = Depends(limit_feedback)
 
 
 T = TypeVar("T")

@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import asyncio
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Annotated, TypeVar
+
+from fastapi import APIRouter, Depends
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from markdown_it import MarkdownIt
 from pydantic import BaseModel, Field
 
-from assistant.api.deps import ServicesDep, TokenDep
+from assistant.api.deps import IpTurnLimit, ServicesDep, TokenDep, enforce
 from assistant.errors import BackendUnavailable, NotFound
 from assistant.types import Channel, Reply
 
+log = logging.getLogger("runsource.api")
 router = APIRouter()
+T = TypeVar("T")
 _md = MarkdownIt("commonmark", {"html": False})
 
 
@@ -39,8 +47,17 @@ class KnowledgeOut(BaseModel):
     text: str
 
 
-@router.post("/v1/chat", response_model=Reply, tags=["chat"])
-def chat(body: ChatIn, services: ServicesDep, token: TokenDep) -> Response:
+async def limit_session_turns(body: ChatIn, services: ServicesDep) -> None:
+    """Chat turns per session (a new session has no count yet)."""
+    if body.session_id:
+        await enforce(services, "session", body.session_id)
+
+
+SessionTurnLimit = Annotated[None, Depends(limit_session_turns)]
+
+
+@router.post("/v1/chat", response_model=Reply, tags=["chat"], dependencies=[IpTurnLimit])
+def chat(body: ChatIn, services: ServicesDep, token: TokenDep, _: SessionTurnLimit) -> Response:
     """One turn of the conversation. Leave `session_id` out to start a session: the reply carries
     its id and `session_token` (once); later turns send both."""
     reply = services.chat.turn(body.session_id, body.message, body.channel, body.session_token or token)
@@ -49,21 +66,38 @@ def chat(body: ChatIn, services: ServicesDep, token: TokenDep) -> Response:
 
 
 @router.get("/healthz", tags=["ops"])
-def healthz() -> dict[str, str]:
-    """The process is up."""
+async def healthz() -> dict[str, str]:
+    """The process is up (answered on the event loop: busy worker threads cannot delay it)."""
     return {"status": "ok"}
 
 
+# The store probes run on two threads of their own, not the pool the chat turns use, so a server
+# busy with turns still answers its readiness check, and a hung store costs at most PROBE_TIMEOUT_S.
+_PROBES = ThreadPoolExecutor(max_workers=2, thread_name_prefix="readyz")
+PROBE_TIMEOUT_S = 2.0
+
+
+async def _probe(name: str, check: Callable[[], T]) -> T:
+    """`check()`'s result, or BackendUnavailable naming `name` (never the client's exception text,
+    which can name internal addresses; that goes to the log)."""
+    loop = asyncio.get_running_loop()
+    try:
+        return await asyncio.wait_for(loop.run_in_executor(_PROBES, check), PROBE_TIMEOUT_S)
+    except TimeoutError:
+        raise BackendUnavailable(f"the {name} did not answer within {PROBE_TIMEOUT_S:g} s") from None
+    except Exception as exc:  # a store client's own error types vary
+        log.warning("readiness: the %s is down (%s)", name, type(exc).__name__)
+        raise BackendUnavailable(f"the {name} is not answering") from None
+
+
 @router.get("/readyz", tags=["ops"])
-def readyz(services: ServicesDep) -> JSONResponse:
+async def readyz(services: ServicesDep) -> JSONResponse:
     """Ready to answer: the knowledge index and the session store both respond."""
     try:
-        services.sessions.ping()
-        chunks = services.index.count()
+        await _probe("session store", services.sessions.ping)
+        chunks = await _probe("knowledge index", services.index.count)
     except BackendUnavailable as exc:
         return JSONResponse({"status": "unavailable", "reason": exc.message}, status_code=503)
-    except Exception as exc:  # a store client's own error types vary
-        return JSONResponse({"status": "unavailable", "reason": str(exc)}, status_code=503)
     if chunks == 0:
         return JSONResponse(
             {"status": "unavailable", "reason": "the knowledge index is empty"}, status_code=503

@@ -12,27 +12,34 @@ A streamed turn is three kinds of event, in order:
     error  {"error": {...}} if the turn fails after the stream began (instead of done)
 
 The grounded responder writes the whole reply at once, so `replayed_turn` runs the ordinary turn
-and replays it as events. `turn_stream` is the one function the route calls: when ChatService
-gains a token-streaming turn, point `turn_stream` at an adapter for it and nothing else changes.
+and replays it as events. A `StreamingResponder` (the LLM one) streams its own deltas: the
+synchronous `ChatService.turn_stream` runs on a thread of its own and hands each item to the event
+loop, so a stream waiting for a slow model's next token holds no thread of the shared pool (the
+one sync routes and the other turns use). `turn_stream` is the one function the route calls.
+Framing, keep-alive pings (a comment every 15 s) and slow readers are sse-starlette's.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
-from collections.abc import AsyncIterator, Callable
+import threading
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from fastapi import APIRouter, Path, Query, Response
-from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
+from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.concurrency import run_in_threadpool
 
-from assistant.api.deps import ServicesDep, TokenDep
-from assistant.api.routes import ChatIn
+from assistant.api.deps import FeedbackLimit, IpTurnLimit, ServicesDep, TokenDep
+from assistant.api.routes import ChatIn, SessionTurnLimit
 from assistant.chat import ChatService, TurnStart
 from assistant.errors import RunsourceError
+from assistant.responders.base import StreamingResponder
 from assistant.sessions import Feedback
 from assistant.types import Channel, Citation, ExerciseCard, Intent, Mode, Reply, Triage
 
@@ -57,6 +64,8 @@ router = APIRouter()
 
 SESSION_ID = r"^[A-Za-z0-9_-]+$"
 WORDS_PER_DELTA = 6
+PING_S = 15  # a keep-alive comment when nothing else was sent, so proxies keep the stream open
+SEND_TIMEOUT_S = 30  # a reader that takes no data for this long is dropped
 
 
 class Meta(BaseModel):
@@ -78,7 +87,7 @@ class Delta(BaseModel):
 
 
 TurnEvent = Meta | Delta | Reply
-TurnStream = Callable[[ChatService, str | None, str, Channel, str | None], AsyncIterator[TurnEvent]]
+TurnStream = Callable[[ChatService, str | None, str, Channel, str | None], AsyncGenerator[TurnEvent, None]]
 
 
 def meta_of(reply: Reply) -> Meta:
@@ -101,7 +110,7 @@ def word_groups(text: str, size: int = WORDS_PER_DELTA) -> list[str]:
 
 async def replayed_turn(
     chat: ChatService, session_id: str | None, message: str, channel: Channel, token: str | None = None
-) -> AsyncIterator[TurnEvent]:
+) -> AsyncGenerator[TurnEvent, None]:
     """One whole turn (in a worker thread: the pipeline is synchronous), replayed as events."""
     reply = await run_in_threadpool(chat.turn, session_id, message, channel, token)
     yield meta_of(reply)
@@ -113,38 +122,70 @@ async def replayed_turn(
 _END = object()
 
 
+@dataclass
+class _Failed:
+    error: BaseException
+
+
 async def streamed_turn(
     chat: ChatService, session_id: str | None, message: str, channel: Channel, token: str | None = None
-) -> AsyncIterator[TurnEvent]:
+) -> AsyncGenerator[TurnEvent, None]:
     """Real token deltas from a streaming responder (the LLM one); a replay for the grounded one.
 
-    The synchronous `ChatService.turn_stream` is stepped in a worker thread, one item at a time.
     Citations and exercise cards are known only when the checked reply is done, so `meta` carries
     the triage and `done` the rest; `done.reply` is authoritative if the guard stopped the stream.
     """
-    if not hasattr(chat.responder, "respond_stream"):
+    if not isinstance(chat.responder, StreamingResponder):
         async for event in replayed_turn(chat, session_id, message, channel, token):
             yield event
         return
-    items = chat.turn_stream(session_id, message, channel, token)
-    while (item := await run_in_threadpool(next, items, _END)) is not _END:
-        if isinstance(item, TurnStart):
-            yield Meta(**vars(item), citations=[], exercises=[], mode="llm")
-        elif isinstance(item, str):
-            yield Delta(text=item)
-        elif isinstance(item, Reply):
-            yield item
+    loop = asyncio.get_running_loop()
+    items: asyncio.Queue[object] = asyncio.Queue()
+    gone = threading.Event()
+
+    def hand_over(item: object) -> None:
+        try:
+            loop.call_soon_threadsafe(items.put_nowait, item)
+        except RuntimeError:  # the event loop has closed (server shutting down)
+            gone.set()
+
+    def run() -> None:
+        stream = chat.turn_stream(session_id, message, channel, token)
+        try:
+            for item in stream:
+                hand_over(item)
+                if gone.is_set():
+                    break  # the runner went away: stop the model instead of finishing for no one
+        except BaseException as exc:
+            hand_over(_Failed(exc))
+        finally:
+            stream.close()
+            hand_over(_END)
+
+    threading.Thread(target=run, name="turn-stream", daemon=True).start()
+    try:
+        while (item := await items.get()) is not _END:
+            if isinstance(item, _Failed):
+                raise item.error
+            if isinstance(item, TurnStart):
+                yield Meta(**vars(item), citations=[], exercises=[], mode="llm")
+            elif isinstance(item, str):
+                yield Delta(text=item)
+            elif isinstance(item, Reply):
+                yield item
+    finally:
+        gone.set()
 
 
 turn_stream: TurnStream = streamed_turn
 
 
-def encode_event(event: TurnEvent) -> bytes:
+def encode_event(event: TurnEvent) -> ServerSentEvent:
     name = "meta" if isinstance(event, Meta) else "delta" if isinstance(event, Delta) else "done"
-    return f"event: {name}\ndata: {event.model_dump_json()}\n\n".encode()
+    return ServerSentEvent(event.model_dump_json(), event=name, sep="\n")
 
 
-async def _sse(first: TurnEvent, rest: AsyncIterator[TurnEvent]) -> AsyncIterator[bytes]:
+async def _sse(first: TurnEvent, rest: AsyncGenerator[TurnEvent, None]) -> AsyncIterator[ServerSentEvent]:
     yield encode_event(first)
     try:
         async for event in rest:
@@ -155,7 +196,9 @@ async def _sse(first: TurnEvent, rest: AsyncIterator[TurnEvent]) -> AsyncIterato
         else:
             log.exception("streamed turn failed after it began")
             error = {"code": "internal", "message": "Something went wrong on our side. Please try again."}
-        yield f"event: error\ndata: {json.dumps({'error': error})}\n\n".encode()
+        yield ServerSentEvent(json.dumps({"error": error}), event="error", sep="\n")
+    finally:
+        await rest.aclose()
 
 
 _STREAM_DOC: dict[int | str, dict[str, Any]] = {
@@ -166,18 +209,28 @@ _STREAM_DOC: dict[int | str, dict[str, Any]] = {
 }
 
 
-@router.post("/v1/chat/stream", response_class=StreamingResponse, responses=_STREAM_DOC, tags=["chat"])
-async def chat_stream(body: ChatIn, services: ServicesDep, token: TokenDep) -> StreamingResponse:
+@router.post(
+    "/v1/chat/stream",
+    response_class=EventSourceResponse,
+    responses=_STREAM_DOC,
+    tags=["chat"],
+    dependencies=[IpTurnLimit],
+)
+async def chat_stream(
+    body: ChatIn, services: ServicesDep, token: TokenDep, _: SessionTurnLimit
+) -> EventSourceResponse:
     """One turn as a stream: triage and sources first, then the text, then the whole reply."""
     events = turn_stream(
         services.chat, body.session_id, body.message, body.channel, body.session_token or token
     )
     # Input errors raise before the first event, so they still answer a plain 4xx error object.
     first = await anext(events)
-    return StreamingResponse(
+    return EventSourceResponse(
         _sse(first, events),
-        media_type="text/event-stream",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+        ping=PING_S,
+        sep="\n",
+        send_timeout=SEND_TIMEOUT_S,
     )
 
 
@@ -251,7 +304,9 @@ class FeedbackOut(BaseModel):
     feedback_id: str
 
 
-@router.post("/v1/feedback", response_model=FeedbackOut, status_code=201, tags=["chat"])
+@router.post(
+    "/v1/feedback", response_model=FeedbackOut, status_code=201, tags=["chat"], dependencies=[FeedbackLimit]
+)
 def feedback(body: FeedbackIn, services: ServicesDep, token: TokenDep) -> FeedbackOut:
     """Rate one reply of your session up or down, with a reason and a comment. A reply keeps one
     feedback: sending another replaces it."""

@@ -1,9 +1,12 @@
 """The Discord app: the HTTP interactions endpoint `POST /discord/interactions`.
 
-    POST /discord/interactions ─ Ed25519 check of timestamp + body (401), stale timestamps refused
+    POST /discord/interactions ─ body capped (413), Ed25519 check of timestamp + raw body (401),
+        │                            stale timestamps refused, an interaction id already taken
+        │                            refused (409: a replay)
         ├── PING (1)                 -> PONG
         ├── /ask (2)                 -> deferred (5, ephemeral with `private`), then the answer is
-        │                               edited into @original and long answers go on in follow-ups
+        │                               edited into @original and long answers go on in follow-ups;
+        │                               over the per-user or per-server limit, a private "wait" note
         └── feedback buttons (3)     -> the session store, thanked privately
 
 `register_commands` registers `/ask` with Discord; `runsource discord register` calls it.
@@ -15,15 +18,15 @@ import json
 import logging
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
 import httpx
-from fastapi import APIRouter, BackgroundTasks, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, Request
 from fastapi.responses import JSONResponse
 from nacl.exceptions import BadSignatureError
 from nacl.signing import VerifyKey
 
-from assistant.api.deps import built_once
+from assistant.api.deps import ServicesDep, built_once
 from assistant.chat import DoorPlace
 from assistant.doors.render import (
     discord_messages,
@@ -32,6 +35,7 @@ from assistant.doors.render import (
     with_program_titles,
 )
 from assistant.errors import (
+    AlreadyHandled,
     BackendUnavailable,
     BadSignature,
     DoorNotConfigured,
@@ -39,6 +43,7 @@ from assistant.errors import (
     RunsourceError,
     UnknownTurn,
 )
+from assistant.ratelimit import Rule
 from assistant.services import Services
 from assistant.sessions import Feedback
 from assistant.settings import Settings
@@ -49,6 +54,7 @@ log = logging.getLogger("runsource.discord")
 router = APIRouter()
 
 MAX_AGE_S = 300  # a signed request older than this is a replay
+SEEN_TTL_S = 2 * MAX_AGE_S  # an interaction id is remembered while a replay of it could still verify
 EPHEMERAL = 1 << 6
 PING, APPLICATION_COMMAND, MESSAGE_COMPONENT = 1, 2, 3
 PONG, CHANNEL_MESSAGE, DEFERRED_CHANNEL_MESSAGE = 1, 4, 5
@@ -154,8 +160,8 @@ class DiscordDoor:
         if not signature or not timestamp:
             raise BadSignature("Missing X-Signature-Ed25519 or X-Signature-Timestamp header.")
         try:
-            age = abs((now or time.time()) - int(timestamp))
             self.key.verify(timestamp.encode() + body, bytes.fromhex(signature))
+            age = abs((now or time.time()) - int(timestamp))
         except (ValueError, BadSignatureError):
             raise BadSignature(
                 "The request signature does not match this application's public key."
@@ -272,9 +278,8 @@ def discord_door(request: Request) -> DiscordDoor:
     return built_once(request, "discord_door", DiscordDoor)
 
 
-@router.post("/discord/interactions", tags=["doors"], summary="Discord interactions endpoint")
-async def discord_interactions(request: Request, background: BackgroundTasks) -> JSONResponse:
-    """Signed interactions from Discord only; 503 with an error object when Discord is not configured."""
+async def verified_interaction(request: Request, services: ServicesDep) -> dict[str, Any]:
+    """The raw body (capped by the edge) verified, then parsed; each interaction id is taken once."""
     door = discord_door(request)
     body = await request.body()
     door.verify(
@@ -286,6 +291,45 @@ async def discord_interactions(request: Request, background: BackgroundTasks) ->
         raise InputError("The interaction body is not valid JSON.") from None
     if not isinstance(payload, dict):
         raise InputError("The interaction body must be a JSON object.")
+    interaction = payload.get("id")
+    taken = isinstance(interaction, str | int) and payload.get("type") != PING
+    if taken and not services.once.claim(f"discord:{interaction}", SEEN_TTL_S):
+        raise AlreadyHandled("This interaction was already handled; a replay is not acted on.")
+    return payload
+
+
+InteractionDep = Annotated[dict[str, Any], Depends(verified_interaction)]
+
+
+async def ask_wait(payload: InteractionDep, services: ServicesDep) -> int | None:
+    """Seconds to wait when this `/ask` is over the per-user or per-server limit, else None."""
+    if payload.get("type") != APPLICATION_COMMAND:
+        return None
+    user = str(((payload.get("member") or {}).get("user") or payload.get("user") or {}).get("id", ""))
+    guild = str(payload.get("guild_id") or f"dm-{user}")
+    checks: tuple[tuple[Rule, str], ...] = (
+        ("door_user", f"discord:{user}"),
+        ("door_team", f"discord:{guild}"),
+    )
+    for rule, key in checks:
+        wait = await services.limits.wait(rule, key)
+        if wait is not None:
+            return wait
+    return None
+
+
+@router.post("/discord/interactions", tags=["doors"], summary="Discord interactions endpoint")
+async def discord_interactions(
+    request: Request,
+    background: BackgroundTasks,
+    payload: InteractionDep,
+    wait: Annotated[int | None, Depends(ask_wait)],
+) -> JSONResponse:
+    """Signed interactions from Discord only; 503 with an error object when Discord is not configured."""
+    door = discord_door(request)
+    if wait is not None:
+        note = f"You're asking faster than I can answer. Please wait {wait} s and ask again."
+        return JSONResponse(_message(note, private=True))
     response, work = door.handle(payload)
     if work is not None:
         background.add_task(work)

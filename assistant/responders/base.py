@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from assistant.types import Citation, ExerciseCard, Mode
 
@@ -37,6 +38,26 @@ class Draft:
 
 class Responder(Protocol):
     def respond(self, turn: TurnInput) -> Draft: ...
+
+
+class DraftStream(Protocol):
+    """Text deltas of one reply; once iteration ends, `draft` is the reply as checked. When
+    `replaced` is true the deltas shown so far must be replaced by `draft` (the guard stopped them)."""
+
+    draft: Draft | None
+    replaced: bool
+
+    def __iter__(self) -> Iterator[str]: ...
+
+    def __next__(self) -> str: ...
+
+
+@runtime_checkable
+class StreamingResponder(Responder, Protocol):
+    """A responder that can also write its reply as it goes (the LLM one); the chat service and
+    the stream route check for this protocol, not for an attribute name."""
+
+    def respond_stream(self, turn: TurnInput) -> DraftStream: ...
 
 
 class Fallback(Responder, Protocol):

@@ -13,7 +13,9 @@ The retrieved sections go in as numbered sources [1]..[k]; the reply's [n] are r
 of first use and `citations` lists exactly the cited sources. An [n] that is no source, a dose, a
 diagnosis, playing down an escalation, a link we did not give, a timeout, a rate limit, an empty or
 uncited reply: each falls back to the grounded reply within the turn, with the reason in
-`Draft.notes`. The runner never sees an error.
+`Draft.notes`. The runner never sees an error. At most `RUNSOURCE_LLM_MAX_CONCURRENT` model
+calls run at once in a process; a turn that finds them all taken gets the grounded reply at once
+instead of waiting behind slow model calls.
 
 `respond_stream(turn)` gives the same reply as text deltas, released a sentence at a time once
 the sentence has passed the output guard, so a stream that starts to state a dose or diagnosis
@@ -44,6 +46,7 @@ from assistant.responders.llm_prose import (
     CITE,
     MAX_SOURCES,
     SOURCE_CHARS,
+    Contacts,
     Fallback,
     Prose,
     Source,
@@ -121,6 +124,7 @@ class LLMResponder:
         max_sources: int = MAX_SOURCES,
         source_chars: int = SOURCE_CHARS,
         label: str = "llm",
+        max_concurrent: int | None = None,
     ) -> None:
         self.model = model
         self.grounded = grounded
@@ -132,6 +136,9 @@ class LLMResponder:
         self.max_sources = max_sources  # fewer, shorter sources for small local models: prompt time
         self.source_chars = source_chars
         self.label = label
+        # Model calls at once in this process; a turn that finds them all taken is not queued.
+        self.max_concurrent = max_concurrent or settings.llm_max_concurrent
+        self.slots = threading.BoundedSemaphore(self.max_concurrent)
 
     @classmethod
     def from_settings(cls, settings: Settings, grounded: GroundedResponder) -> LLMResponder:
@@ -174,6 +181,24 @@ class LLMResponder:
     def _run(self, turn: TurnInput, stream: ReplyStream) -> Iterator[str]:
         deadline = time.monotonic() + self.timeout_s
         base = self.grounded.respond(turn)
+        if not (self._worth_asking(turn) and turn.assessment.level < Level.URGENT):
+            yield from self._with_model(turn, stream, base, deadline)  # fixed wording: no model call
+            return
+        if not self.slots.acquire(blocking=False):
+            # Saturated: the grounded reply now beats a queue behind slow model calls.
+            log.warning("%s busy (%d calls at once); grounded reply instead", self.label, self.max_concurrent)
+            base.notes = [f"llm fallback: busy ({self.max_concurrent} calls at once)", *base.notes]
+            stream.draft = base
+            yield base.text
+            return
+        try:
+            yield from self._with_model(turn, stream, base, deadline)
+        finally:
+            self.slots.release()
+
+    def _with_model(
+        self, turn: TurnInput, stream: ReplyStream, base: Draft, deadline: float
+    ) -> Iterator[str]:
         level: Level = turn.assessment.level
         notes: list[str] = []
         if self.use_second_opinion and level < Level.URGENT and self._worth_asking(turn):
@@ -199,7 +224,9 @@ class LLMResponder:
         def partial(text: str) -> list[str]:
             return self.guard.check(opening + text, level, [], retrieved, False)
 
-        prose = Prose(sources, allowed, level, partial)
+        s = self.settings
+        contacts = Contacts.of([*allowed, s.public_url], [s.clinic_phone, s.emergency_number])
+        prose = Prose(sources, allowed, level, partial, contacts)
         sent = ""
         try:
             if opening:

@@ -1,9 +1,10 @@
 """The model's prose for the LLM responder: numbered sources in, checked sentences out.
 
 `Prose` takes the model's text deltas and releases complete sentences only after each has passed
-the checks (its [n] are sources, its links are ours, it does not play down an evaluation, and the
-output guard passes on the text so far), renumbering the citations in order of first use. Any
-failure raises `Fallback` with the reason; `fault()` names a provider error the same way.
+the checks (its [n] are sources, its links, emails, phone numbers and web domains are ours, it does
+not play down an evaluation, and the output guard passes on the text so far), renumbering the
+citations in order of first use. Any failure raises `Fallback` with the reason; `fault()` names a
+provider error the same way.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import re
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from assistant.responders.grounded import MIN_SIMILARITY
 from assistant.types import Level
@@ -19,7 +21,17 @@ from assistant.types import Level
 if TYPE_CHECKING:
     from assistant.retrieval import Hit
 
-__all__ = ["CITE", "MAX_SOURCES", "SOURCE_CHARS", "Fallback", "Prose", "Source", "fault", "number_sources"]
+__all__ = [
+    "CITE",
+    "MAX_SOURCES",
+    "SOURCE_CHARS",
+    "Contacts",
+    "Fallback",
+    "Prose",
+    "Source",
+    "fault",
+    "number_sources",
+]
 
 MAX_SOURCES = 3  # documents given to the model
 SOURCE_CHARS = 900  # of each document's retrieved text: prompt time dominates on small local models
@@ -32,6 +44,13 @@ _OWN_SOURCES = re.compile(
 )
 _WORDS = re.compile(r"[A-Za-z]{2,}\W+[A-Za-z]{2,}")  # a statement has words before its [n]
 _URL = re.compile(r"(?:https?://|www\.)[^\s)\]>]+", re.I)
+# Contact details the runner could act on: only the clinic's own (settings) may appear.
+_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]{1,64}@([\w-]{1,63}(?:\.[\w-]{1,63}){1,8})")
+_PHONE = re.compile(r"(?<![\w/])\+?\d[\d\s().-]{5,24}\d(?![\w/])")
+# Labels in any case, a lower-case top-level domain: "Miracle-Cure.co.uk" is one, "runs.The" a typo.
+_DOMAIN = re.compile(
+    r"(?<![\w@./-])((?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.){1,8}[a-z]{2,24})(?![\w.-]*\w)"
+)
 # A sentence is ready to show once its end and any [n] after it have arrived.
 _BOUNDARY = re.compile(r"(?:[.!?:](?:\s?\[\d+(?:\s*,\s*\d+)*\])*\s)|\n")
 _PLAYS_DOWN = re.compile(
@@ -44,6 +63,46 @@ _PLAYS_DOWN = re.compile(
 
 class Fallback(Exception):
     """Why the model's reply cannot be used; the grounded reply is given instead."""
+
+
+def _digits(text: str) -> str:
+    return "".join(ch for ch in text if ch.isdigit())
+
+
+def _host(url: str) -> str:
+    return urlsplit(url if "://" in url else f"//{url}").hostname or ""
+
+
+@dataclass(frozen=True)
+class Contacts:
+    """The contact details a reply may give: the domains of our links and the clinic's numbers."""
+
+    domains: frozenset[str]
+    phones: frozenset[str]
+
+    @classmethod
+    def of(cls, urls: Collection[str], phones: Collection[str]) -> Contacts:
+        hosts = {_host(u).lower().removeprefix("www.") for u in urls}
+        return cls(frozenset(h for h in hosts if h), frozenset(d for d in map(_digits, phones) if d))
+
+    def _ours(self, domain: str) -> bool:
+        domain = domain.lower().removeprefix("www.")
+        return any(domain == d or domain.endswith("." + d) for d in self.domains)
+
+    def foreign(self, text: str) -> str | None:
+        """The first email, phone number or web domain in `text` that is not ours, if any."""
+        for m in _EMAIL.finditer(text):
+            if not self._ours(m.group(1)):
+                return f"email {m.group(0)[:80]}"
+        for m in _PHONE.finditer(text):
+            digits = _digits(m.group(0))
+            if (len(digits) >= 7 or m.group(0).startswith("+")) and digits not in self.phones:
+                return f"phone number {m.group(0).strip()[:40]}"
+        bare = _URL.sub(" ", _EMAIL.sub(" ", text))
+        for m in _DOMAIN.finditer(bare):
+            if not self._ours(m.group(1)):
+                return f"domain {m.group(1)[:80]}"
+        return None
 
 
 @dataclass(frozen=True)
@@ -94,9 +153,11 @@ class Prose:
         allowed_urls: Collection[str],
         level: Level,
         check: Callable[[str], list[str]],
+        contacts: Contacts | None = None,
     ) -> None:
         self.sources = {s.n: s for s in sources}
         self.allowed_urls = set(allowed_urls)
+        self.contacts = contacts or Contacts.of(self.allowed_urls, ())
         self.level = level
         self.check = check  # the output guard on the text shown so far
         self.cited: dict[int, int] = {}  # source number -> the number the runner sees
@@ -123,6 +184,8 @@ class Prose:
         for url in _URL.findall(piece):
             if url.rstrip(".,;") not in self.allowed_urls:
                 raise Fallback(f"link not from the sources: {url[:80]}")
+        if foreign := self.contacts.foreign(piece):
+            raise Fallback(f"contact details not from settings: {foreign}")
         if self.level >= Level.EVALUATION and _PLAYS_DOWN.search(piece):
             raise Fallback("plays down the evaluation advice")
         shown = self._renumber(piece, self.taken[: len(self.taken) - len(piece)])

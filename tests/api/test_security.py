@@ -1,4 +1,4 @@
-"""The HTTP edge: rate limits, CORS allow-list, security headers and CSP, and the pages we serve."""
+"""The HTTP edge (CORS allow-list, body cap, security headers and CSP), rate limits and our pages."""
 
 from __future__ import annotations
 
@@ -12,39 +12,31 @@ from fastapi.responses import HTMLResponse
 from fastapi.testclient import TestClient
 
 from assistant.api import create_app
-from assistant.api.security import EdgeMiddleware, RateLimiter, content_security_policy
+from assistant.api.security import EdgeMiddleware, content_security_policy
+from assistant.ratelimit import RateLimits
+from assistant.services import make_rate_limits
 from assistant.settings import Settings
 
 ALLOWED = "https://clinic.example"
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def test_a_bucket_allows_the_limit_then_says_when_to_come_back() -> None:
-    clock = Clock()
-    limiter = RateLimiter(3, clock=clock)
-    assert [limiter.retry_after("ip") for _ in range(3)] == [None, None, None]
-    assert limiter.retry_after("ip") == 20  # one token every 20 s at 3 a minute
-    assert limiter.retry_after("other") is None, "keys are counted apart"
-    clock.now += 20
-    assert limiter.retry_after("ip") is None
-    assert limiter.retry_after("ip") is not None
+def test_a_moving_window_allows_the_limit_then_says_when_to_come_back() -> None:
+    limits = RateLimits.in_memory({"ip": 3})
+    assert [limits.check("ip", "1.2.3.4") for _ in range(3)] == [None, None, None]
+    wait = limits.check("ip", "1.2.3.4")
+    assert wait is not None and 55 <= wait <= 60, "the window frees its oldest place a minute after it"
+    assert limits.check("ip", "5.6.7.8") is None, "keys are counted apart"
 
 
-def test_idle_buckets_are_forgotten() -> None:
-    clock = Clock()
-    limiter = RateLimiter(5, clock=clock)
-    for n in range(100):
-        limiter.retry_after(f"ip-{n}")
-    clock.now += 61
-    limiter.retry_after("fresh")
-    assert len(limiter) == 1
+def test_the_backend_is_chosen_once_from_the_sessions_url() -> None:
+    assert make_rate_limits(Settings()).local
+    for url in ("redis://127.0.0.1:1/0", "rediss://127.0.0.1:1/0", "unix:///tmp/no-such-redis.sock"):
+        limits = make_rate_limits(Settings(sessions_url=url))
+        assert not limits.local
+        # Redis cannot be reached: the limiter lets the request through instead of failing it.
+        assert [limits.check("ip", "k") for _ in range(3)] == [None, None, None]
+    with pytest.raises(ValueError, match="RUNSOURCE_SESSIONS_URL"):
+        Settings(sessions_url="postgres://db/0")
 
 
 def edge_app(**settings: Any) -> TestClient:
@@ -63,40 +55,24 @@ def edge_app(**settings: Any) -> TestClient:
     return TestClient(app)
 
 
-def test_turns_are_limited_per_ip_with_retry_after() -> None:
-    client = edge_app(rate_limit_ip_per_minute=3, cors_origins=[ALLOWED])
-    for n in range(3):
-        r = client.post("/v1/chat", json={"message": f"hi {n}"})
-        assert r.status_code == 200
-        assert r.json()["echo"] == f'{{"message":"hi {n}"}}', "the body reaches the route untouched"
-    r = client.post("/v1/chat", json={"message": "one more"}, headers={"Origin": ALLOWED})
-    assert r.status_code == 429
-    assert r.json() == {
-        "error": {"code": "rate_limited", "message": "Too many messages. Please wait 20 s and try again."}
-    }
-    assert r.headers["retry-after"] == "20"
-    # The widget on the clinic's site can read the 429 and its Retry-After.
-    assert r.headers["access-control-allow-origin"] == ALLOWED
-    assert "retry-after" in r.headers["access-control-expose-headers"].lower()
-
-
-def test_turns_are_limited_per_session() -> None:
-    client = edge_app(rate_limit_ip_per_minute=100, rate_limit_session_per_minute=2)
-    codes = [
-        client.post("/v1/chat", json={"message": "hi", "session_id": "s_a"}).status_code for _ in range(3)
-    ]
-    assert codes == [200, 200, 429]
-    assert client.post("/v1/chat", json={"message": "hi", "session_id": "s_b"}).status_code == 200
-    assert client.post("/v1/chat", json={"message": "hi"}).status_code == 200, (
-        "a new session has no count yet"
-    )
-
-
 def test_an_oversized_body_is_refused_before_it_is_read_whole() -> None:
     client = edge_app()
     r = client.post("/v1/chat", content=b'{"message": "' + b"a" * 70_000 + b'"}')
     assert r.status_code == 413
     assert r.json()["error"]["code"] == "body_too_large"
+    # Sent in chunks with no Content-Length: refused at the first byte over the limit.
+    chunks = iter([b'{"message": "', *[b"a" * 8192] * 10, b'"}'])
+    assert client.post("/v1/chat", content=chunks).status_code == 413
+    assert client.post("/v1/chat", json={"message": "hi"}).status_code == 200
+
+
+def test_the_real_app_answers_a_chunked_oversized_body_with_its_error_object(services) -> None:  # type: ignore[no-untyped-def]
+    with limited_app(services) as client:
+        for path in ("/v1/chat", "/v1/chat/stream", "/v1/feedback"):
+            chunks = iter([b'{"message": "', *[b"a" * 16384] * 20, b'"}'])
+            r = client.post(path, content=chunks, headers={"Content-Type": "application/json"})
+            assert r.status_code == 413, path
+            assert r.json()["error"]["code"] == "body_too_large", path
 
 
 def test_cors_allows_only_the_listed_origins() -> None:
@@ -130,7 +106,9 @@ def test_security_headers_and_csp() -> None:
 
 
 def test_the_csp_by_kind_of_response() -> None:
-    assert content_security_policy("/docs", "text/html") is None, "FastAPI's API pages keep working"
+    docs = content_security_policy("/docs", "text/html")
+    assert "script-src 'unsafe-inline' https://cdn.jsdelivr.net" in docs, "FastAPI's API pages keep working"
+    assert "frame-ancestors 'none'" in docs and "default-src 'none'" in docs
     knowledge = content_security_policy("/knowledge/edu-cadence", "text/html; charset=utf-8")
     assert knowledge and "script-src 'none'" in knowledge and "style-src 'self' 'unsafe-inline'" in knowledge
 
@@ -138,25 +116,52 @@ def test_the_csp_by_kind_of_response() -> None:
 # ---------------------------------------------------------------- the real app
 
 
+def limited_app(services: Any, **limits: Any) -> TestClient:
+    """The real app on the suite's services, with rate limits of its own."""
+    settings = services.settings.model_copy(update={"cors_origins": [ALLOWED], **limits})
+    limited = dataclasses.replace(services, settings=settings, limits=make_rate_limits(settings))
+    return TestClient(create_app(lambda: limited), raise_server_exceptions=False)
+
+
 @pytest.fixture(scope="module")
 def strict(services) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
-    settings = services.settings.model_copy(
-        update={
-            "rate_limit_ip_per_minute": 2,
-            "cors_origins": [ALLOWED],
-            "clinic_name": "Run <b>&</b> Co",
-        }
-    )
-    app = create_app(lambda: dataclasses.replace(services, settings=settings))
-    with TestClient(app, raise_server_exceptions=False) as client:
+    with limited_app(services, rate_limit_ip_per_minute=2, clinic_name="Run <b>&</b> Co") as client:
         yield client
 
 
 def test_the_real_app_limits_chat_turns(strict: TestClient) -> None:
     statuses = [strict.post("/v1/chat", json={"message": "what is cadence?"}).status_code for _ in range(3)]
     assert statuses == [200, 200, 429]
-    r = strict.post("/v1/chat/stream", json={"message": "what is cadence?"})
-    assert r.status_code == 429 and int(r.headers["retry-after"]) >= 1
+    r = strict.post("/v1/chat/stream", json={"message": "what is cadence?"}, headers={"Origin": ALLOWED})
+    assert r.status_code == 429 and 1 <= int(r.headers["retry-after"]) <= 60
+    assert r.json()["error"] == {
+        "code": "rate_limited",
+        "message": f"Too many messages. Please wait {r.headers['retry-after']} s and try again.",
+    }
+    # The widget on the clinic's site can read the 429 and its Retry-After.
+    assert r.headers["access-control-allow-origin"] == ALLOWED
+    assert "retry-after" in r.headers["access-control-expose-headers"].lower()
+
+
+def test_turns_are_limited_per_session(services) -> None:  # type: ignore[no-untyped-def]
+    with limited_app(services, rate_limit_ip_per_minute=100, rate_limit_session_per_minute=2) as client:
+        opened = client.post("/v1/chat", json={"message": "what is cadence?"}).json()
+        again = {
+            "message": "and how do I change it?",
+            "session_id": opened["session_id"],
+            "session_token": opened["session_token"],
+        }
+        codes = [client.post("/v1/chat", json=again).status_code for _ in range(3)]
+        assert codes == [200, 200, 429]
+        assert client.post("/v1/chat", json={"message": "what is cadence?"}).status_code == 200, (
+            "a new session has no count yet"
+        )
+
+
+def test_feedback_is_limited_per_ip(services) -> None:  # type: ignore[no-untyped-def]
+    with limited_app(services, rate_limit_ip_per_minute=2) as client:
+        body = {"turn_id": "t_nope", "rating": "up"}
+        assert [client.post("/v1/feedback", json=body).status_code for _ in range(3)] == [404, 404, 429]
 
 
 def test_the_demo_page_embeds_the_widget_with_one_script_tag(strict: TestClient) -> None:
@@ -181,15 +186,11 @@ def test_the_widget_script_and_its_config(strict: TestClient) -> None:
     assert css.status_code == 200 and css.headers["content-type"].startswith("text/css")
 
 
-def test_limits_are_shared_through_redis_when_the_sessions_are() -> None:
-    pytest.importorskip("redis")
-    from assistant.api.security import make_limiter
-    from assistant.ratelimit_redis import RedisRateLimiter
-
-    local = make_limiter(Settings(), 5, "ip")
-    assert isinstance(local, RateLimiter)
-    shared = make_limiter(Settings(sessions_url="redis://127.0.0.1:1/0"), 5, "ip")
-    assert isinstance(shared, RedisRateLimiter) and shared.prefix == "runsource:rl:ip:"
-    # Redis down: the limiter lets the turn through, and the edge does not fail because of it.
-    client = edge_app(sessions_url="redis://127.0.0.1:1/0", rate_limit_ip_per_minute=1)
-    assert [client.post("/v1/chat", json={"message": "hi"}).status_code for _ in range(2)] == [200, 200]
+def test_the_api_pages_are_off_by_default_in_production(services) -> None:  # type: ignore[no-untyped-def]
+    assert Settings(public_url="http://127.0.0.1:8000").serves_api_docs
+    assert not Settings(public_url="https://assistant.example").serves_api_docs
+    assert Settings(public_url="https://assistant.example", api_docs=True).serves_api_docs
+    with TestClient(create_app(lambda: services, api_docs=False)) as client:
+        for path in ("/docs", "/redoc", "/openapi.json"):
+            assert client.get(path).status_code == 404, path
+        assert client.get("/healthz").status_code == 200

@@ -30,7 +30,7 @@ def events(text: str) -> list[tuple[str, dict[str, Any]]]:
     for block in text.split("\n\n"):
         if not block.strip():
             continue
-        fields = dict(line.split(": ", 1) for line in block.split("\n"))
+        fields = dict(line.split(": ", 1) for line in block.split("\n") if not line.startswith(":"))
         out.append((fields["event"], json.loads(fields["data"])))
     return out
 

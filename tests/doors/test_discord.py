@@ -13,7 +13,7 @@ from nacl.signing import SigningKey
 from assistant.doors.discord import register_commands
 from assistant.errors import DoorNotConfigured
 from assistant.settings import Settings
-from tests.doors.conftest import DISCORD_APP_ID, ask_interaction, discord_headers
+from tests.doors.conftest import DISCORD_APP_ID, ask_interaction, discord_headers, unique
 from tests.doors.fake_api import Call, FakeAPI
 
 RED_FLAG = "I can't feel the toilet paper when I wipe and my back hurts"
@@ -143,7 +143,7 @@ def test_feedback_buttons_record_feedback(
     custom_id = edit.json["components"][0]["components"][1]["custom_id"]
     before = door_services.sessions.feedback_count()
     click = {
-        "id": "2",
+        "id": unique("2"),
         "application_id": DISCORD_APP_ID,
         "type": 3,
         "token": "t2",
@@ -202,3 +202,54 @@ def test_register_commands_puts_ask(door_settings: Settings, discord_api: FakeAP
 def test_register_commands_needs_the_app_id_and_token() -> None:
     with pytest.raises(DoorNotConfigured, match="RUNSOURCE_DISCORD_APP_ID"):
         register_commands(Settings(discord_app_id=None, discord_bot_token=None))
+
+
+# ---------------------------------------------------------------- the issue's attacks on this door
+def test_a_malformed_timestamp_is_a_401_not_a_500(client: TestClient, discord_key: SigningKey) -> None:
+    body = json.dumps(ask_interaction("hi")).encode()
+    for ts in ("abc", "1e9", "9" * 40):
+        signature = discord_key.sign(ts.encode() + body).signature.hex()
+        headers = {"X-Signature-Ed25519": signature, "X-Signature-Timestamp": ts}
+        r = client.post("/discord/interactions", content=body, headers=headers)
+        assert r.status_code == 401, ts
+
+
+def test_a_replayed_interaction_is_acted_on_once(
+    client: TestClient, discord_key: SigningKey, discord_api: FakeAPI
+) -> None:
+    payload = ask_interaction("what is a good running cadence?")
+    codes = [interact(client, discord_key, payload).status_code for _ in range(3)]  # type: ignore[attr-defined]
+    assert codes == [200, 409, 409]
+    discord_api.wait_for(edits_of(payload))
+    time.sleep(1.0)
+    assert len(discord_api.matching(edits_of(payload))) == 1
+
+
+def test_asks_are_limited_per_user_and_per_server(
+    door_services, discord_key: SigningKey, discord_api: FakeAPI
+) -> None:  # type: ignore[no-untyped-def]
+    """The issue's 70 signed /ask from one user all got 200 and a turn each."""
+    import dataclasses
+
+    from assistant.api import create_app
+    from assistant.services import make_rate_limits
+
+    settings = door_services.settings.model_copy(
+        update={"rate_limit_door_user_per_minute": 10, "rate_limit_door_team_per_minute": 15}
+    )
+    limited = dataclasses.replace(door_services, settings=settings, limits=make_rate_limits(settings))
+    guild = unique("G")
+    with TestClient(create_app(lambda: limited), raise_server_exceptions=False) as client:
+        answers = [
+            interact(client, discord_key, ask_interaction("hi", guild=guild, user="UONE")).json()  # type: ignore[attr-defined]
+            for _ in range(70)
+        ]
+        deferred = [a for a in answers if a["type"] == 5]
+        told = [a for a in answers if a["type"] == 4]
+        assert len(deferred) == 10 and len(told) == 60
+        assert all("wait" in a["data"]["content"] and a["data"]["flags"] == 64 for a in told)
+        others = [
+            interact(client, discord_key, ask_interaction("hi", guild=guild, user=f"U{n}")).json()["type"]  # type: ignore[attr-defined]
+            for n in range(8)
+        ]
+        assert others == [5] * 5 + [4] * 3, "the server's limit (15) counts every user"

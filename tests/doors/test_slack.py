@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import logging
 import time
+from typing import Any
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from assistant.doors.slack import SQLiteSeenEvents, clean_slack_text
+from assistant.doors.slack import clean_slack_text
+from assistant.once import SQLiteOnce
 from tests.doors.conftest import (
     event_callback,
     mention,
@@ -236,7 +238,7 @@ def test_the_slash_command_answers_privately(client: TestClient, slack_api: Fake
         "text": "is it just tight hamstrings?",
         "api_app_id": "A0RUNSOURCE",
         "response_url": slack_api.url + hook,
-        "trigger_id": "1.2.3",
+        "trigger_id": unique("1.2."),
     }
     r = post_form(client, form)
     assert r.status_code == 200 and r.text == ""
@@ -253,7 +255,7 @@ def test_an_empty_slash_command_gets_usage(client: TestClient) -> None:
         "command": "/runsource",
         "text": " ",
         "response_url": "http://127.0.0.1:9/never",
-        "trigger_id": "1",
+        "trigger_id": unique("1."),
     }
     r = post_form(client, form)
     assert r.status_code == 200
@@ -280,7 +282,7 @@ def test_feedback_buttons_record_feedback(client: TestClient, slack_api: FakeAPI
             "channel_id": channel,
             "is_ephemeral": False,
         },
-        "trigger_id": "1",
+        "trigger_id": unique("1."),
         "response_url": slack_api.url + hook,
         "message": {"type": "message", "ts": "1700000008.2", "blocks": call.json["blocks"]},
         "actions": [
@@ -316,8 +318,152 @@ def test_slack_markup_is_cleaned_from_the_question() -> None:
     assert clean_slack_text(text) == "is this ok in #running & <3?"
 
 
-def test_seen_events_are_shared_between_workers(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    one, two = SQLiteSeenEvents(tmp_path / "seen.sqlite3"), SQLiteSeenEvents(tmp_path / "seen.sqlite3")
-    assert one.first_time("Ev1") is True
-    assert two.first_time("Ev1") is False
-    assert two.first_time("Ev2") is True
+def test_taken_requests_are_shared_between_workers(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    one, two = SQLiteOnce(tmp_path / "once.sqlite3"), SQLiteOnce(tmp_path / "once.sqlite3")
+    assert one.claim("Ev1", 60) is True
+    assert two.claim("Ev1", 60) is False, "in progress in another worker"
+    assert two.state("Ev1") == "busy"
+    one.finish("Ev1", 3600)
+    assert two.claim("Ev1", 60) is False and two.state("Ev1") == "done"
+    assert two.claim("Ev2", 0.05) is True
+    time.sleep(0.1)
+    assert one.claim("Ev2", 60) is True, "an in-progress claim whose time is up (a crash) is free again"
+    one.release("Ev2")
+    assert two.claim("Ev2", 60) is True, "a released claim (a failed answer) is free again"
+
+
+# ---------------------------------------------------------------- the issue's attacks on this door
+def test_a_malformed_timestamp_is_a_401_not_a_500(client: TestClient) -> None:
+    body = json.dumps(mention("hi", unique("C"), "1700000020.000100"))
+    for ts in ("abc", "", "1e9", "-1", "9" * 40, " 1700000000"):
+        headers = {**slack_headers(body), "X-Slack-Request-Timestamp": ts, "Content-Type": "application/json"}
+        r = client.post("/slack/events", content=body, headers=headers)
+        assert r.status_code == 401, ts
+        assert r.json()["error"]["code"] == "bad_signature"
+
+
+def test_an_unsigned_body_is_refused_before_it_is_parsed(client: TestClient) -> None:
+    """The issue's 200 MB unsigned form took 68 s of CPU; over the cap it is refused unread."""
+    big = b"payload=" + b"%5B" * 200_000  # 600 KB of form data
+    r = client.post(
+        "/slack/events", content=big, headers={"Content-Type": "application/x-www-form-urlencoded"}
+    )
+    assert r.status_code == 413 and r.json()["error"]["code"] == "body_too_large"
+    small = b"payload=" + b"%5B" * 50_000
+    r = client.post(
+        "/slack/events", content=small, headers={"Content-Type": "application/x-www-form-urlencoded"}
+    )
+    assert r.status_code == 401, "unsigned: refused on the raw bytes, before parsing"
+
+
+def test_a_replayed_slash_command_is_answered_once(client: TestClient, slack_api: FakeAPI) -> None:
+    hook = f"/response/{unique('replay')}"
+    form = {
+        "team_id": "T1",
+        "channel_id": unique("C"),
+        "user_id": "URUNNER",
+        "command": "/runsource",
+        "text": "what is a good running cadence?",
+        "response_url": slack_api.url + hook,
+        "trigger_id": unique("9.9."),
+    }
+    assert [post_form(client, form).status_code for _ in range(2)] == [200, 200]
+    slack_api.wait_for(lambda c: c.path == hook)
+    time.sleep(1.0)
+    assert len(slack_api.matching(lambda c: c.path == hook)) == 1
+
+
+def test_an_event_is_done_only_after_its_answer_is_posted(
+    client: TestClient, slack_api: FakeAPI, door_services
+) -> None:  # type: ignore[no-untyped-def]
+    channel, ts = unique("C"), "1700000021.000100"
+    payload = mention("is it just tight hamstrings?", channel, ts)
+    key = f"slack:event:{payload['event_id']}"
+    assert post_event(client, payload).status_code == 200
+    assert door_services.once.state(key) == "busy", "in progress while the turn runs"
+    retry = post_event(client, payload, **{"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"})
+    assert retry.status_code == 200 and retry.headers.get("x-slack-no-retry") == "1"
+    slack_api.wait_for(posts_to(channel))
+    deadline = time.monotonic() + 5
+    while door_services.once.state(key) != "done" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert door_services.once.state(key) == "done"
+    time.sleep(0.5)
+    assert len(slack_api.matching(posts_to(channel))) == 1
+
+
+def test_an_event_whose_answer_failed_is_freed_for_the_retry(
+    client: TestClient, slack_api: FakeAPI, door_services
+) -> None:  # type: ignore[no-untyped-def]
+    from assistant.doors.slack import slack_door
+
+    payload = mention("what exercises help?", unique("C"), "1700000022.000100")
+    key = f"slack:event:{payload['event_id']}"
+    door = slack_door(type("R", (), {"app": client.app})())  # type: ignore[arg-type]
+    assert door_services.once.claim(key, 90)
+    try:
+        with door._posted_once(payload):
+            raise ConnectionError("Slack could not be reached")
+    except ConnectionError:
+        pass
+    assert door_services.once.state(key) is None
+    assert door_services.once.claim(key, 90), "Slack's retry is answered"
+
+
+def test_questions_are_limited_per_user_and_per_workspace(door_services, slack_api: FakeAPI) -> None:  # type: ignore[no-untyped-def]
+    import dataclasses
+
+    from assistant.api import create_app
+    from assistant.services import make_rate_limits
+
+    settings = door_services.settings.model_copy(
+        update={"rate_limit_door_user_per_minute": 2, "rate_limit_door_team_per_minute": 3}
+    )
+    limited = dataclasses.replace(door_services, settings=settings, limits=make_rate_limits(settings))
+    with TestClient(create_app(lambda: limited), raise_server_exceptions=False) as client:
+        team = unique("T")
+
+        def command(user: str) -> Any:
+            form = {
+                "team_id": team,
+                "channel_id": unique("C"),
+                "user_id": user,
+                "command": "/runsource",
+                "text": "what is cadence?",
+                "response_url": f"{slack_api.url}/response/{unique('limited')}",
+                "trigger_id": unique("7."),
+            }
+            return post_form(client, form)
+
+        one = [command("UONE") for _ in range(3)]
+        assert [r.status_code for r in one] == [200, 200, 200]
+        assert one[0].text == "" and one[1].text == ""
+        assert "wait" in one[2].json()["text"] and one[2].json()["response_type"] == "ephemeral"
+        assert command("UTWO").text == "", "another user has a count of their own"
+        assert "wait" in command("UTHREE").json()["text"], "the workspace's limit (3) is reached"
+        # A mention over the limit is acknowledged and dropped, so Slack does not retry it.
+        channel = unique("C")
+        event = mention("hi", channel, "1700000023.000100")
+        event["team_id"] = team
+        event["authorizations"][0]["team_id"] = team
+        r = post_event(client, event)
+        assert r.status_code == 200 and r.headers.get("x-slack-no-retry") == "1"
+        time.sleep(0.5)
+        assert slack_api.matching(posts_to(channel)) == []
+
+
+def test_only_questions_count_against_the_limits() -> None:
+    from assistant.doors.slack import SlackCall
+
+    def call(body: dict[str, Any]) -> SlackCall:
+        return SlackCall(request=None, body=body, user="U", team="T")  # type: ignore[arg-type]
+
+    def event(**fields: Any) -> dict[str, Any]:
+        return {"type": "event_callback", "event": {"type": "message", "channel": "D1", **fields}}
+
+    assert call({"command": "/runsource", "text": "hi"}).is_turn
+    assert call(event(text="is it my hamstrings?")).is_turn
+    assert call({"type": "event_callback", "event": {"type": "app_mention", "text": "hi"}}).is_turn
+    assert not call(event(text="our own answer", bot_id="B1")).is_turn, "the echo of our own reply"
+    assert not call(event(subtype="message_changed")).is_turn
+    assert not call({"type": "block_actions", "actions": []}).is_turn

@@ -253,3 +253,31 @@ def test_second_opinion_never_lowers_the_level(
     assert draft.mode == "llm", draft.notes
     assert draft.text.startswith(grounded.wording.escalation(Level.EVALUATION, turn))
     assert "Your answer will appear after a note advising the runner to book" in model.prompt
+
+
+def test_foreign_contact_details_fall_back(make_turn: TurnMaker, make_responder: ResponderMaker) -> None:
+    """The issue passed "email help@evil.example or call +1 555 0100" through the output check."""
+    turn = make_turn(HAMSTRINGS)
+    for reply, reason in [
+        ("Tight hamstrings are rarely the cause [1]. Email help@evil.example or call +1 555 0100.", "email"),
+        ("Tight hamstrings are rarely the cause [1]. Call +1 555 0100 for a plan.", "phone number"),
+        ("Tight hamstrings are rarely the cause [1]. Call 0800 555 0100 today.", "phone number"),
+        ("Tight hamstrings are rarely the cause [1]. See evil.example for a plan.", "domain"),
+        ("Tight hamstrings are rarely the cause [1]. Visit Miracle-Cure.co.uk today.", "domain"),
+    ]:
+        draft = make_responder(ScriptedChatModel([reply])).respond(turn)
+        assert draft.mode == "grounded", reply
+        assert any(f"contact details not from settings: {reason}" in n for n in draft.notes), draft.notes
+
+
+def test_the_clinics_own_contact_details_pass(make_turn: TurnMaker, make_responder: ResponderMaker) -> None:
+    from assistant.responders.llm_prose import Contacts
+
+    ours = Contacts.of(["https://precisionperformance.example/gait-evaluation"], ["+44 20 7946 0000", "999"])
+    assert ours.foreign("Book at precisionperformance.example or call +44 20 7946 0000.") is None
+    assert (
+        ours.foreign("Call 999 in an emergency. Run 170-180 steps a minute, 3 x 10 reps, e.g. daily.") is None
+    )
+    assert ours.foreign("Write to team@precisionperformance.example.") is None
+    assert ours.foreign("Write to team@evil.example.") == "email team@evil.example"
+    assert ours.foreign("Call +1 555 0100.") == "phone number +1 555 0100"

@@ -65,3 +65,21 @@ def test_an_emergency_streams_the_fixed_wording_in_one_piece(
     stream = make_responder(model).respond_stream(turn)
     assert list(stream) == [grounded.respond(turn).text]
     assert model.calls == []
+
+
+def test_a_saturated_model_gives_the_grounded_reply_at_once(
+    make_turn: TurnMaker, make_responder: ResponderMaker, grounded: GroundedResponder
+) -> None:
+    """RUNSOURCE_LLM_MAX_CONCURRENT calls at once; one more turn is not queued behind them."""
+    model = ScriptedChatModel([GOOD, GOOD])
+    responder = make_responder(model, max_concurrent=1)
+    turn = make_turn(HAMSTRINGS)
+    first = responder.respond_stream(turn)
+    assert next(first) == "Probably not on its own. "  # the first turn holds the only slot
+    second = responder.respond(turn)
+    assert second.mode == "grounded" and second.text == grounded.respond(turn).text
+    assert any("busy (1 calls at once)" in n for n in second.notes)
+    assert len(model.calls) == 1, "the saturated turn never called the model"
+    rest = list(first)
+    assert first.draft is not None and first.draft.mode == "llm" and rest
+    assert responder.respond(turn).mode == "llm", "the slot is free again once the first turn ended"

@@ -228,6 +228,39 @@ def test_purge_works_in_batches(rstore: RedisSessions, monkeypatch: pytest.Monke
     assert rstore.purge(older_than_days=1) == 7
 
 
+def test_a_long_history_is_purged_a_bounded_step_at_a_time(
+    rstore: RedisSessions, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The purge once read a whole session's history in one Lua call; now each call reads at most
+    a batch of turns, and the session is finished by the next calls."""
+    import assistant.sessions_redis as module
+
+    monkeypatch.setattr(module, "_PURGE_BATCH", 4)
+    old = time.time() - 30 * 86400
+    long_one, short_one = sid(), sid()
+    for n in range(1, 12):
+        t, a = turn(long_one, n, at=old)
+        rstore.save_turn(t, {}, a)
+        if n == 3:
+            rstore.add_feedback(Feedback(turn_id=t.turn_id, rating="down"))
+    t, a = turn(short_one, 1, at=old)
+    rstore.save_turn(t, {}, a)
+    steps: list[list[int]] = []
+    real = rstore._purge
+
+    def counted(*args, **kwargs):  # type: ignore[no-untyped-def]
+        out = real(*args, **kwargs)
+        steps.append([int(x) for x in out])
+        return out
+
+    monkeypatch.setattr(rstore, "_purge", counted)
+    assert rstore.purge(older_than_days=1) == 2
+    assert len(steps) >= 4, steps  # 11 turns + 1 feedback + 2 sessions + 1 turn, 4 at a time
+    assert list(rstore.client.scan_iter(match=f"{rstore.prefix}[stfa]:*")) == []
+    assert list(rstore.client.scan_iter(match=f"{rstore.prefix}turn:*")) == []
+    assert rstore.feedback_count() == 0
+
+
 def test_readers_never_see_half_a_turn(rstore: RedisSessions) -> None:
     """Turn, audit and state land together: a reader in between sees all of a turn or none."""
     s = sid()
