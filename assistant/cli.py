@@ -1,4 +1,4 @@
-"""The `runsource` command line: ask, chat, serve, ingest, eval, audit."""
+"""The `runsource` command line: ask, chat, serve, ingest, sections, eval, audit."""
 
 from __future__ import annotations
 
@@ -102,6 +102,34 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sections(args: argparse.Namespace) -> int:
+    """Every knowledge section's stable id, title and heading (for labelling eval cases)."""
+    from assistant.content import check_links, load_docs, load_question_templates, split_doc
+
+    settings = _settings()
+    docs = load_docs([settings.knowledge_dir])
+    check_links(docs)
+    templates = load_question_templates(settings.knowledge_dir)
+    rows = [c for d in docs for c in split_doc(d, templates)]
+    if args.json:
+        print(
+            json.dumps(
+                [
+                    {"id": c.id, "title": c.meta.title, "heading": c.heading, "questions": list(c.questions)}
+                    for c in rows
+                ],
+                indent=2,
+            )
+        )
+        return 0
+    for c in rows:
+        print(f"{c.id}\t{c.meta.title}\t{c.heading}")
+        if args.questions:
+            for q in c.questions:
+                print(f"\t\t{q}")
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -168,6 +196,13 @@ def parser() -> argparse.ArgumentParser:
     ingest.add_argument("paths", nargs="*", help="files or folders (default: the knowledge folder)")
     ingest.add_argument("--rebuild", action="store_true", help="drop the index and build it again")
     ingest.set_defaults(func=cmd_ingest)
+
+    sections = sub.add_parser(
+        "sections", help="list every knowledge section: id ({doc_id}#{heading-slug}), title, heading"
+    )
+    sections.add_argument("--questions", action="store_true", help="also print the questions each answers")
+    sections.add_argument("--json", action="store_true", help="as a JSON list")
+    sections.set_defaults(func=cmd_sections)
 
     serve = sub.add_parser("serve", help="serve the HTTP API and the widget")
     serve.add_argument("--host", help="default: RUNSOURCE_HOST (127.0.0.1)")

@@ -12,7 +12,7 @@ from langchain_core.vectorstores import VectorStore
 from rank_bm25 import BM25Okapi
 
 from assistant.errors import BackendUnavailable
-from assistant.index import Record
+from assistant.index import Record, section_of
 
 _RRF_K = 60
 _WORD = re.compile(r"[a-z0-9]+")
@@ -155,7 +155,12 @@ class HybridRetriever:
         self.records = {r.id: r for r in records}
         self._order = list(self.records)
         self._bm25 = (
-            PostingsBM25([tokens(f"{r.title} {r.heading} {' '.join(r.tags)} {r.text}") for r in records])
+            PostingsBM25(
+                [
+                    tokens(f"{r.title} {r.heading} {' '.join(r.tags)} {' '.join(r.questions)} {r.text}")
+                    for r in records
+                ]
+            )
             if records
             else None
         )
@@ -167,19 +172,20 @@ class HybridRetriever:
     def dense(
         self, vector: list[float], k: int, kinds: Sequence[str] | None = None
     ) -> list[tuple[str, float]]:
-        """Chunk ids with their cosine similarity, best first."""
+        """Section ids with their cosine similarity, best first: a section scores as its own text
+        or the closest runner question it answers, whichever is nearer."""
         where = {"kind": {"$in": list(kinds)}} if kinds else None
         try:
             if self.collection is not None:
                 got = self.collection.query(
-                    query_embeddings=[vector], n_results=k, where=where, include=["distances"]
+                    query_embeddings=[vector], n_results=k * 3, where=where, include=["distances"]
                 )
                 found = list(zip(got["ids"][0], got["distances"][0], strict=True))
             else:
                 found = [
                     (doc.id, dist)
                     for doc, dist in self.store.similarity_search_by_vector_with_relevance_scores(  # type: ignore[attr-defined]
-                        vector, k=k, filter=where
+                        vector, k=k * 3, filter=where
                     )
                 ]
         except Exception as exc:  # a Chroma server that is down must be a clear 503, not a 500 (issue 8)
@@ -187,7 +193,12 @@ class HybridRetriever:
                 f"the vector store is not answering: {type(exc).__name__}: {exc}"
             ) from exc
         # The collection uses cosine space, where Chroma's distance is 1 - cosine similarity.
-        return [(cid, 1.0 - float(dist)) for cid, dist in found if cid in self.records]
+        best: dict[str, float] = {}
+        for cid, dist in found:
+            section = section_of(cid)
+            if section in self.records and section not in best:
+                best[section] = 1.0 - float(dist)
+        return list(best.items())[:k]
 
     def sparse(self, query: str, k: int, kinds: Sequence[str] | None = None) -> list[str]:
         if self._bm25 is None:
