@@ -14,7 +14,11 @@ from rank_bm25 import BM25Okapi
 from assistant.errors import BackendUnavailable
 from assistant.index import Record, section_of
 
-_RRF_K = 60
+_RRF_K = 20
+# Dense ranks count more than lexical ones: a section's runner questions make its vector match the
+# question, while its words also match neighbouring sections of the same page ("dead bug" is in
+# every section of the dead bug page).
+_WEIGHTS = (1.0, 0.5)
 _WORD = re.compile(r"[a-z0-9]+")
 _STOP = frozenset(
     (
@@ -229,10 +233,10 @@ class HybridRetriever:
         d_rank = {cid: n for n, (cid, _) in enumerate(dense)}
         s_rank = {cid: n for n, cid in enumerate(sparse)}
         fused: dict[str, float] = {}
-        for ranks in (d_rank, s_rank):
+        for weight, ranks in zip(_WEIGHTS, (d_rank, s_rank), strict=True):
             for cid, n in ranks.items():
-                fused[cid] = fused.get(cid, 0.0) + 1.0 / (_RRF_K + n + 1)
-        best = sorted(fused, key=lambda c: (-fused[c], c))[:k]
+                fused[cid] = fused.get(cid, 0.0) + weight / (_RRF_K + n + 1)
+        best = _siblings_by_meaning(sorted(fused, key=lambda c: (-fused[c], c))[:k], similarity)
         return [
             Hit(self.records[c], fused[c], similarity.get(c, 0.0), d_rank.get(c), s_rank.get(c)) for c in best
         ]
@@ -240,6 +244,24 @@ class HybridRetriever:
     def doc(self, doc_id: str) -> list[Record]:
         """All chunks of one document, in file order of their ids."""
         return self.by_doc.get(doc_id, [])
+
+
+def _siblings_by_meaning(ranked: list[str], similarity: dict[str, float]) -> list[str]:
+    """Sections of one page keep the page's places in the ranking but are ordered by meaning.
+
+    The page's words (its title, "dead bug") are in every one of its sections, so the lexical score
+    cannot tell "how do I do it" from "how do I make it easier"; the runner questions can.
+    """
+    out = list(ranked)
+    by_doc: dict[str, list[int]] = {}
+    for n, cid in enumerate(ranked):
+        by_doc.setdefault(cid.split("#", 1)[0], []).append(n)
+    for places in by_doc.values():
+        if len(places) > 1:
+            members = sorted((ranked[n] for n in places), key=lambda c: -similarity.get(c, 0.0))
+            for n, cid in zip(places, members, strict=True):
+                out[n] = cid
+    return out
 
 
 def doc_ids(hits: Sequence[Hit]) -> list[str]:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from assistant.chat import ChatService
 from assistant.embeddings import VectorEmbeddings, load_embeddings
+from assistant.followups import FollowUpDetector
 from assistant.guard import OutputGuard
 from assistant.index import KnowledgeIndex, Record
 from assistant.prompts import Templates
@@ -107,6 +108,9 @@ def build_services(settings: Settings | None = None, *, ingest: bool = True) -> 
             "no_match",
             "greeting",
             "program_intro",
+            "gap",
+            "gap_nearest",
+            "booking_line",
         },
     )
     grounded = GroundedResponder(retriever, templates, make_wording(settings), settings)
@@ -117,6 +121,7 @@ def build_services(settings: Settings | None = None, *, ingest: bool = True) -> 
         responder = LLMResponder.from_settings(settings, grounded)
     sessions = make_sessions(settings)
     triage = TriageEngine.load(settings.knowledge_dir / "red_flags", embeddings)
+    followups = FollowUpDetector.load(settings.prompts_dir / "followups.yaml", embeddings)
     chat = ChatService(
         embeddings=embeddings,
         retriever=retriever,
@@ -125,6 +130,7 @@ def build_services(settings: Settings | None = None, *, ingest: bool = True) -> 
         fallback=grounded,
         guard=OutputGuard(settings.emergency_number),
         sessions=sessions,
+        followups=followups,
         knowledge_version=knowledge_version(records),
         max_chars=settings.max_message_chars,
         k=settings.retrieval_k,
