@@ -195,8 +195,9 @@ class ChatService:
                 if resolved:
                     ids = {h.record.id for h in resolved}
                     hits = resolved + [h for h in hits if h.record.id not in ids]
-                elif not hits or hits[0].similarity < _NEW_TOPIC:
-                    # "should I stop then?": the message alone is too thin; ask it with the last question
+                elif follow_up.kind != "time_box" and (not hits or hits[0].similarity < _NEW_TOPIC):
+                    # "should I stop then?", "by how much?": the message alone is too thin; ask it
+                    # with the last question ("I only have 10 minutes" is a topic of its own)
                     query = f"{follow_up.topic.question} {text}"
                     hits = self.retriever.search(
                         query, self.embeddings.embed_array([query])[0].tolist(), k=self.k

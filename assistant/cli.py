@@ -45,7 +45,17 @@ def _print_reply(reply: Reply) -> None:
     console.print(f"[{_LEVEL_STYLE[level]}] triage: {level} [/] intent: {reply.intent}")
     for flag in reply.triage.flags:
         console.print(f"  [red]flag[/] {flag.id}: {flag.label} ({flag.evidence!r})")
-    console.print(Markdown(reply.reply))
+    if not reply.answer:
+        console.print(Markdown(reply.reply))
+    else:  # rendered from the parts: the escalation first at a raised level, the safety line last
+        raised = reply.triage.level != "none" and reply.safety_net
+        console.print(Markdown(f"{reply.safety_net}\n\n{reply.answer}" if raised else reply.answer))
+        for card in reply.exercises:
+            console.print(f"  [bold]{card.name}[/]: {card.dose} [dim]{card.url}[/]")
+        if not raised and reply.safety_net:
+            console.print(Markdown(reply.safety_net), style="dim")
+        for n, c in enumerate(reply.citations, 1):
+            console.print(f"  [dim]{n}. {c.title} {c.url}[/]")
     if reply.follow_ups:
         console.print("[dim]You could also ask:[/] " + " | ".join(reply.follow_ups))
 

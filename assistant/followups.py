@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from assistant.embeddings import VectorEmbeddings
     from assistant.sessions import TurnRecord
 
-Kind = Literal["dose", "harder", "easier", "hurts", "how_to", "time_box", "stop"]
+Kind = Literal["dose", "harder", "easier", "hurts", "how_to", "time_box", "stop", "more"]
 KINDS: tuple[Kind, ...] = get_args(Kind)
 # The section of an exercise page that answers each kind of follow-up about it.
 EXERCISE_SECTION: dict[Kind, str] = {

@@ -350,7 +350,7 @@ def route(
     if GREETING.match(plain) or ABOUT_YOU.match(plain):
         return Route(intent="greeting", in_scope=True)
     if follow_up is not None:  # "what if it hurts while doing it?" asks about that exercise
-        practical = follow_up.kind not in ("stop",)
+        practical = follow_up.kind not in ("stop", "more")
         return Route(
             intent="exercise" if practical else "education",
             in_scope=True,

@@ -18,7 +18,7 @@ from assistant.index import Record
 from assistant.prompts import Templates
 from assistant.responders.base import Draft, TurnInput
 from assistant.responders.render import Parts, render_markdown
-from assistant.retrieval import Hit, HybridRetriever
+from assistant.retrieval import Hit, HybridRetriever, tokens
 from assistant.settings import Settings
 from assistant.types import Citation, ExerciseCard, Level
 
@@ -40,6 +40,14 @@ _ASKS_FOR_EXERCISES = re.compile(
     r"\b(?:exercises?|routine|workout|drills?|moves?|strengthen\w*|what (?:can|should) i do|program\w*"
     r"|stretches|circuit|session|plan)\b",
     re.I,
+)
+# Words of almost every runner's question: they say nothing about what it is about.
+_GENERIC = frozenset(
+    tokens(
+        "back pain low lower help good bad run running runner runners hurt hurts sore ache aches achy "
+        "really ok okay thing things much many way ways need want know tell best better worse work "
+        "worth idea true right wrong normal fine should does doing done make makes keep"
+    )
 )
 _MARKER = re.compile(r"\[(\d+)\]")
 _PARTS = re.compile(r"(?<=\?)\s+|\s+(?:and )?also,?\s+|;\s+", re.I)
@@ -89,6 +97,11 @@ class GroundedResponder:
         titles = {
             r.doc_id: r.title for r in retriever.records.values() if r.kind == "exercise" and r.position == 0
         }
+        # every word each document uses (text, questions, tags, title), to tell a neighbour from an answer
+        self._words: dict[str, frozenset[str]] = {}
+        for doc_id, records in retriever.by_doc.items():
+            text = " ".join(f"{r.title} {' '.join(r.tags)} {' '.join(r.questions)} {r.text}" for r in records)
+            self._words[doc_id] = frozenset(tokens(text))
         # exercise names as a section would write them ("bird dog", "cat-camel"), longest first
         self._names = sorted(
             (
@@ -219,6 +232,7 @@ class GroundedResponder:
         escalation = self.wording.escalation(level, turn)
         draft.safety_net = escalation
         if draft.answer is None:  # fixed wording: the whole text is the answer
+            draft.answer = draft.text
             draft.text = escalation + "\n\n" + draft.text
         else:
             parts = Parts(answer=draft.answer, exercises=draft.exercises, citations=draft.citations)
@@ -236,7 +250,18 @@ class GroundedResponder:
         top = hits[0]
         if top.similarity < ANSWERS and not self._names_top(turn.message, top.record):
             return self._gap(turn, top.record)
+        if not self._about(turn.message, top.record):
+            return self._gap(turn, top.record)
         return self._answer(turn, top.record)
+
+    def _about(self, message: str, record: Record) -> bool:
+        """Does the best section's page use any word that says what the question is about?
+
+        "Does cupping help back pain?" is close in meaning to "does yoga help back pain?", but the
+        yoga page never says cupping: that is a neighbour, not an answer.
+        """
+        salient = set(tokens(message)) - _GENERIC
+        return not salient or bool(salient & self._words.get(record.doc_id, frozenset()))
 
     def _names_top(self, message: str, record: Record) -> bool:
         """A short question that names the exercise of the best section is about it ("bird dog reps")."""

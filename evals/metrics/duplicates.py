@@ -1,4 +1,8 @@
-"""Duplicate replies: the same answer text given to different questions."""
+"""Duplicate replies: the same answer text given to questions that need different answers.
+
+Two questions need different answers when neither's labelled sections answers the other (a
+paraphrase labelled with the same section may get the same answer).
+"""
 
 from __future__ import annotations
 
@@ -26,23 +30,35 @@ class DuplicateReplies(Metric):
             return None
         return self.result(None)
 
-    def _groups(self, scored: Sequence[Scored]) -> dict[str, set[str]]:
-        asked: dict[str, set[str]] = defaultdict(set)
+    def _duplicates(self, scored: Sequence[Scored]) -> dict[str, int]:
+        """Checkpoint label to how many other questions got its answer though they needed another."""
+        by_answer: dict[str, list[Checkpoint]] = defaultdict(list)
         for check, _ in scored:
-            asked[_answer(check)].add(normalise(check.case.turns[check.turn - 1]))
-        return asked
+            by_answer[_answer(check)].append(check)
+        out: dict[str, int] = {}
+        for group in by_answer.values():
+            for check in group:
+                question = normalise(check.case.turns[check.turn - 1])
+                mine = set(check.expect.expected_sections)
+                others = {
+                    normalise(o.case.turns[o.turn - 1])
+                    for o in group
+                    if normalise(o.case.turns[o.turn - 1]) != question
+                    and not (mine and mine & set(o.expect.expected_sections))
+                }
+                if others:
+                    out[check.label] = len(others)
+        return out
 
     def aggregate(self, scored: Sequence[Scored]) -> Figures:
         if not scored:
             return {self.name: None}
-        asked = self._groups(scored)
-        dupes = sum(1 for check, _ in scored if len(asked[_answer(check)]) > 1)
-        return {self.name: dupes / len(scored)}
+        return {self.name: len(self._duplicates(scored)) / len(scored)}
 
     def case_failures(self, scored: Sequence[Scored]) -> dict[str, str]:
-        asked = self._groups(scored)
+        dupes = self._duplicates(scored)
         return {
-            check.case.id: f"the same answer as for {len(asked[_answer(check)]) - 1} other question(s)"
+            check.case.id: f"the same answer as for {dupes[check.label]} question(s) that need another"
             for check, _ in scored
-            if len(asked[_answer(check)]) > 1
+            if check.label in dupes
         }

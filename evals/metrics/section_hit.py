@@ -16,7 +16,8 @@ class SectionHitAt1(Metric):
             return None
         top = check.reply.retrieved_sections[:1]
         hit = bool(top) and top[0] in check.expect.expected_sections
-        detail = f"answered from {top[0] if top else 'nothing'}; expected {', '.join(check.expect.expected_sections)}"
+        wanted = ", ".join(check.expect.expected_sections)
+        detail = f"answered from {top[0] if top else 'nothing'}; expected {wanted}"
         return self.result(1.0 if hit else 0.0, hit, detail)
 
     def aggregate(self, scored: Sequence[Scored]) -> Figures:
