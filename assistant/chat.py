@@ -188,7 +188,8 @@ class ChatService:
             query = f"{query} (red flags: warning signs that need urgent care)"
         search_vector = vector if query == text else self.embeddings.embed_array([query])[0]
         try:
-            hits = self.retriever.search(query, search_vector.tolist(), k=self.k)
+            # sections cluster on a few pages: a few more keep the neighbouring pages in view
+            hits = self.retriever.search(query, search_vector.tolist(), k=self.k + 4)
             follow_up = self.follow_up(vector, history, hits)
             if follow_up is not None:
                 resolved = self.resolved_hits(follow_up)
@@ -200,7 +201,7 @@ class ChatService:
                     # with the last question ("I only have 10 minutes" is a topic of its own)
                     query = f"{follow_up.topic.question} {text}"
                     hits = self.retriever.search(
-                        query, self.embeddings.embed_array([query])[0].tolist(), k=self.k
+                        query, self.embeddings.embed_array([query])[0].tolist(), k=self.k + 4
                     )
         except BackendUnavailable:
             if assessment.level < Level.URGENT:

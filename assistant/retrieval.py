@@ -169,15 +169,43 @@ class HybridRetriever:
             else None
         )
         self.depth = depth
+        self._matrix, self._sections = self._load_vectors(collection)
         self.by_doc: dict[str, list[Record]] = {}
         for record in records:
             self.by_doc.setdefault(record.doc_id, []).append(record)
+
+    def _load_vectors(self, collection: Any | None) -> tuple[Any, Any]:
+        """Every stored vector (sections and their runner questions) in memory, with the index of
+        the section each belongs to. A few thousand 384-float rows: one matrix product a query
+        (about 0.1 ms) instead of an HNSW search over four times as many entries as sections."""
+        if collection is None or not self.records:
+            return None, None
+        try:
+            got = collection.get(include=["embeddings"])
+        except Exception:  # a store that cannot list its vectors is searched through Chroma
+            return None, None
+        place = {cid: n for n, cid in enumerate(self._order)}
+        found = zip(got["ids"], got["embeddings"], strict=True)
+        rows = [(n, vec) for eid, vec in found if (n := place.get(section_of(eid))) is not None]
+        if not rows:
+            return None, None
+        matrix = np.asarray([vec for _, vec in rows], dtype=np.float32)
+        return matrix, np.asarray([n for n, _ in rows], dtype=np.int64)
 
     def dense(
         self, vector: list[float], k: int, kinds: Sequence[str] | None = None
     ) -> list[tuple[str, float]]:
         """Section ids with their cosine similarity, best first: a section scores as its own text
         or the closest runner question it answers, whichever is nearer."""
+        if self._matrix is not None:
+            scores = self._matrix @ np.asarray(vector, dtype=np.float32)
+            per_section = np.full(len(self._order), -np.inf, dtype=np.float32)
+            np.maximum.at(per_section, self._sections, scores)
+            if kinds:
+                allowed = np.array([self.records[c].kind in kinds for c in self._order])
+                per_section[~allowed] = -np.inf
+            top = np.argsort(-per_section, kind="stable")[:k]
+            return [(self._order[i], float(per_section[i])) for i in top if np.isfinite(per_section[i])]
         where = {"kind": {"$in": list(kinds)}} if kinds else None
         try:
             if self.collection is not None:

@@ -278,7 +278,7 @@ class GroundedResponder:
             if weekly is not None:
                 cited.append(weekly)
                 body.append(f"{sentences(weekly.text, 2)} [{len(cited)}]")
-        cards = self._cards(self._card_ids(turn.message, top, cited), 3)
+        cards = self._cards(self._card_ids(turn.message, top, cited), 12 if top.kind == "program" else 3)
         if top.doc_id == GAIT_DOC or (top.kind != "exercise" and "gait evaluation" in body[0].lower()):
             body.append(self.t.render("booking_line", **self.settings.clinic_vars()))
         return self._finish(body, cited, cards, turn.hits)
@@ -323,8 +323,8 @@ class GroundedResponder:
 
     def _card_ids(self, message: str, top: Record, cited: Sequence[Record]) -> list[str]:
         """Exercise cards only when the runner asks for exercises or the answering section names them."""
-        if top.kind == "program":
-            return []
+        if top.kind == "program":  # "what is in it" names the program's exercises
+            return self._program_exercises(top) if top.heading.lower().startswith("what is in it") else []
         named = self.named_exercises(top.text)
         if top.kind == "exercise":
             return [top.doc_id, *named]
