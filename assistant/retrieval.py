@@ -151,6 +151,7 @@ class HybridRetriever:
         records: Sequence[Record],
         depth: int = 20,
         collection: Any | None = None,
+        in_memory: bool = True,
     ) -> None:
         self.store = store
         # With the Chroma collection at hand, ask it for ids and distances only: the texts and
@@ -169,7 +170,11 @@ class HybridRetriever:
             else None
         )
         self.depth = depth
-        self._matrix, self._sections = self._load_vectors(collection)
+        # The embedded store's vectors are searched in memory; a Chroma server is asked each time,
+        # so a server that goes away is a clear 503 and one that comes back is used again.
+        loaded = self._load_vectors(collection) if in_memory else (None, None)
+        self._matrix: Any = loaded[0]
+        self._sections: Any = loaded[1]
         self.by_doc: dict[str, list[Record]] = {}
         for record in records:
             self.by_doc.setdefault(record.doc_id, []).append(record)

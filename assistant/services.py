@@ -95,7 +95,11 @@ def build_services(settings: Settings | None = None, *, ingest: bool = True) -> 
             log.info("updated the knowledge index: %s", report)
     records = index.records()
     retriever = HybridRetriever(
-        index.store, records, depth=max(20, settings.retrieval_k * 3), collection=index.collection()
+        index.store,
+        records,
+        depth=max(20, settings.retrieval_k * 3),
+        collection=index.collection(),
+        in_memory=not settings.chroma_url,
     )
     templates = Templates.load(
         settings.prompts_dir / "grounded.yaml",

@@ -310,6 +310,8 @@ class GroundedResponder:
         used = {top.id}
         for part in parts[1:3]:
             vector = self.retriever_vector(part)
+            if not vector:
+                break
             found = self.retriever.search(part, vector, k=2)
             best = next((h for h in found if h.record.id not in used), None)
             if best is not None and best.similarity >= PART_ANSWERS:
