@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from assistant.errors import ClassifierError
-from assistant.triage import TriageEngine, TriageState
+from assistant.triage import TriageEngine
 from assistant.triage.classifier import META, WEIGHTS, RedFlagClassifier, corpus_digest, units
 from tests.triage.helpers import RULES_DIR, TriageChat
 
@@ -41,7 +41,7 @@ def test_a_missing_file_stops_start_up_naming_it_and_the_fix(tmp_path: Path, nam
 def test_a_corrupt_file_stops_start_up(tmp_path: Path) -> None:
     rules = _copy_rules(tmp_path)
     (rules / "classifier" / WEIGHTS).write_bytes(b"not a numpy archive")
-    with pytest.raises(ClassifierError, match="unreadable.*make train-triage"):
+    with pytest.raises(ClassifierError, match=r"unreadable.*make train-triage"):
         TriageEngine.load(rules, None)
 
 
@@ -49,7 +49,7 @@ def test_a_changed_corpus_makes_the_weights_stale(tmp_path: Path) -> None:
     rules = _copy_rules(tmp_path)
     first = sorted((rules / "corpus").glob("*.jsonl"))[0]
     first.write_text(first.read_text() + '{"text": "new line", "labels": [], "writer": "x", "round": "x"}\n')
-    with pytest.raises(ClassifierError, match="stale.*make train-triage"):
+    with pytest.raises(ClassifierError, match=r"stale.*make train-triage"):
         TriageEngine.load(rules, None)
 
 
@@ -75,8 +75,8 @@ def test_probabilities_are_one_row_per_unit(triage: TriageEngine) -> None:
     ("message", "level"),
     [
         ("I think I'm having a heart attack, pain in my back and chest, can't breathe", "emergency"),
-        ("lips have gone a bit blue and I'm really breathless, back aching between the shoulders", "emergency"),
-        ("sudden ripping pain from my belly through to my back and I feel like I'm going to pass out", "emergency"),
+        ("lips have gone a bit blue and I'm really breathless, back aching up top", "emergency"),
+        ("sudden ripping pain from my belly through to my back and I feel faint", "emergency"),
         ("I didn't notice I'd leaked poo until I got home from my run", "emergency"),
         ("can't heel-walk on the left today and the toes keep catching the pavement", "emergency"),
     ],
