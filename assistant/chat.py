@@ -10,19 +10,22 @@ import re
 import time
 from collections.abc import Generator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from assistant.errors import BackendUnavailable, EmptyMessage, MessageTooLong, UnknownSession, UnknownTurn
+from assistant.followups import EXERCISE_SECTION, FollowUp, Topic
 from assistant.keys import SessionKeys, check_token, new_token, token_hash
 from assistant.redact import redact
 from assistant.responders.base import Draft, Fallback, Responder, StreamingResponder, TurnInput
-from assistant.router import route
+from assistant.retrieval import Hit
+from assistant.router import Router
 from assistant.sessions import AuditRecord, Feedback, SessionAccess, SessionStore, TurnRecord, new_id
 from assistant.triage import TriageState
 from assistant.types import Channel, Intent, Level, Reply, Triage
 
 if TYPE_CHECKING:
     from assistant.embeddings import VectorEmbeddings
+    from assistant.followups import FollowUpDetector
     from assistant.guard import OutputGuard
     from assistant.retrieval import HybridRetriever
     from assistant.triage import TriageEngine
@@ -30,9 +33,10 @@ if TYPE_CHECKING:
 log = logging.getLogger("runsource.chat")
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_FOLLOW_UP = re.compile(
-    r"\b(it|that|this|those|these|them|they|one|more|again|harder|easier|how many|how often|how long)\b", re.I
-)
+
+
+# A message whose best section is this close asks about that section's topic in its own right.
+_NEW_TOPIC = 0.75
 
 
 def clean(message: str, limit: int) -> str:
@@ -100,10 +104,16 @@ class ChatService:
         guard: OutputGuard,
         sessions: SessionStore,
         knowledge_version: str,
+        followups: FollowUpDetector | None = None,
+        router: Router | None = None,
         max_chars: int = 4000,
         k: int = 6,
         keys: SessionKeys | None = None,
     ) -> None:
+        self.followups = followups
+        self.router = router or Router.from_titles(
+            [r.title for r in retriever.records.values() if r.kind in ("exercise", "program")]
+        )
         self.embeddings = embeddings
         self.retriever = retriever
         self.triage = triage
@@ -116,11 +126,44 @@ class ChatService:
         self.k = k
         self.keys = keys or SessionKeys.random()
 
-    def search_query(self, message: str, history: list[TurnRecord]) -> str:
-        """Short follow-ups ("how many of those?") are searched together with the last question."""
-        if history and (len(message.split()) < 7 or _FOLLOW_UP.search(message)):
-            return f"{history[-1].message} {message}"
-        return message
+    def follow_up(self, vector: Any, history: list[TurnRecord], hits: list[Hit]) -> FollowUp | None:
+        """The kind of follow-up this message is, by example utterances, when the session has a topic
+        and the message does not clearly ask about something new."""
+        if not history or self.followups is None:
+            return None
+        topic = Topic.from_history(history)
+        if not topic:
+            return None
+        kind, score = self.followups.classify(vector)
+        if kind is None:
+            return None
+        top = hits[0] if hits else None
+        if (
+            top is not None
+            and top.similarity >= _NEW_TOPIC
+            and top.record.doc_id not in {s.split("#", 1)[0] for s in topic.sections} | set(topic.exercises)
+        ):
+            return None  # "how many sets of bird dog?" after glute bridges names its own topic
+        return FollowUp(kind, score, topic)
+
+    def _about_topic_exercise(self, vector: Any, history: list[TurnRecord]) -> bool:
+        """ "What if it hurts while doing it?" after an exercise asks about that exercise's stop rules."""
+        if self.followups is None or not history:
+            return False
+        kind, _ = self.followups.classify(vector)
+        return kind == "hurts" and bool(Topic.from_history(history).exercises)
+
+    def resolved_hits(self, follow_up: FollowUp) -> list[Hit]:
+        """The sections a follow-up about exercises resolves to: that section of each topic exercise."""
+        heading = EXERCISE_SECTION.get(follow_up.kind)
+        if heading is None:
+            return []
+        out: list[Hit] = []
+        for exercise in follow_up.topic.exercises[:3]:
+            record = self.retriever.records.get(f"{exercise}#{heading}")
+            if record is not None:
+                out.append(Hit(record, 1.0, follow_up.score, None, None))
+        return out
 
     def turn(
         self, session_id: str | None, message: str, channel: Channel = "api", token: str | None = None
@@ -221,40 +264,63 @@ class ChatService:
         state = TriageState.model_validate(raw_state["triage"]) if raw_state else TriageState()
         history = self.sessions.history(session_id, limit=6) if raw_state else []
 
-        query = self.search_query(text, history)
+        query = text
         # one batched embedding call: the message (also retrieval's query vector) and the pieces
         # the red-flag classifier scores
         previous = history[-1].message if history else None
         vectors = self.embeddings.embed_array(self.triage.units(text, previous))
         vector = vectors[0]
         assessment = self.triage.assess(text, state, vectors, previous)
-        if assessment.asking_about_flags:
+        if assessment.asking_about_flags and not self._about_topic_exercise(vector, history):
             query = f"{query} (red flags: warning signs that need urgent care)"
         search_vector = vector if query == text else self.embeddings.embed_array([query])[0]
         try:
-            hits = self.retriever.search(query, search_vector.tolist(), k=self.k)
+            # sections cluster on a few pages: a few more keep the neighbouring pages in view
+            hits = self.retriever.search(query, search_vector.tolist(), k=self.k + 4)
+            follow_up = self.follow_up(vector, history, hits)
+            if follow_up is not None:
+                resolved = self.resolved_hits(follow_up)
+                if resolved:
+                    ids = {h.record.id for h in resolved}
+                    hits = resolved + [h for h in hits if h.record.id not in ids]
+                elif follow_up.kind != "time_box" and (not hits or hits[0].similarity < _NEW_TOPIC):
+                    # "should I stop then?", "by how much?": the message alone is too thin; ask it
+                    # with the last question ("I only have 10 minutes" is a topic of its own)
+                    query = f"{follow_up.topic.question} {text}"
+                    hits = self.retriever.search(
+                        query, self.embeddings.embed_array([query])[0].tolist(), k=self.k + 4
+                    )
         except BackendUnavailable:
             if assessment.level < Level.URGENT:
                 raise
-            hits = []  # an escalation needs no knowledge: the runner still gets it when the store is down
+            hits, follow_up = [], None  # an escalation needs no knowledge: the runner still gets it
         # routing sees how close the message is to the knowledge (best cosine similarity of the hits)
         relevance = max((h.similarity for h in hits), default=None)
-        routed = route(text, assessment, relevance)
-        if routed.intent == "out_of_scope" and history and _FOLLOW_UP.search(text):
-            # "how do I make them harder?" refers to the last turn
-            routed = route(query, assessment, relevance)
-        turn_in = TurnInput(message=text, route=routed, assessment=assessment, hits=hits, history=history)
+        routed = self.router.route(text, assessment, relevance, follow_up)
+        turn_in = TurnInput(
+            message=text, route=routed, assessment=assessment, hits=hits, history=history, follow_up=follow_up
+        )
         return Prepared(session_id, new_id("t"), text, history, turn_in, opened, secret, member)
 
     def _finish(self, p: Prepared, draft: Draft, guard_notes: list[str], channel: Channel) -> Reply:
         session_id, text, history, hits = p.session_id, p.text, p.history, p.turn.hits
         assessment, routed = p.turn.assessment, p.turn.route
-        retrieved = list(dict.fromkeys(h.record.doc_id for h in hits))
+        # what was retrieved: the hits, and the sections the grounded responder fetched by id
+        # (the weekly-frequency section of a dose answer)
+        retrieved = list(
+            dict.fromkeys([*(h.record.doc_id for h in hits), *(s.split("#", 1)[0] for s in draft.sections)])
+        )
+        sections = list(dict.fromkeys([*draft.sections, *(h.record.id for h in hits)]))
         reply = Reply(
             session_id=session_id,
             session_token=p.token,
             turn_id=p.turn_id,
             reply=draft.text,
+            answer=draft.text if draft.answer is None else draft.answer,
+            safety_net=draft.safety_net,
+            sections=draft.sections,
+            gap=draft.gap,
+            retrieved_sections=sections,
             triage=Triage(level=assessment.level.label, flags=assessment.flags),
             intent=routed.intent,
             in_scope=routed.in_scope,
@@ -328,6 +394,7 @@ class ChatService:
             draft.text,
             turn.assessment.level,
             [c.id for c in draft.citations],
-            {h.record.doc_id for h in turn.hits},
+            # the retrieved documents, and those the grounded responder composed from by section id
+            {h.record.doc_id for h in turn.hits} | {s.split("#", 1)[0] for s in draft.sections},
             bool(draft.exercises),
         )

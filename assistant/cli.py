@@ -1,4 +1,4 @@
-"""The `runsource` command line: ask, chat, serve, ingest, eval, audit, purge, forget."""
+"""The `runsource` command line: ask, chat, serve, ingest, sections, eval, audit, purge, forget."""
 
 from __future__ import annotations
 
@@ -46,7 +46,17 @@ def _print_reply(reply: Reply) -> None:
     console.print(f"[{_LEVEL_STYLE[level]}] triage: {level} [/] intent: {reply.intent}")
     for flag in reply.triage.flags:
         console.print(f"  [red]flag[/] {flag.id}: {flag.label}")
-    console.print(Markdown(reply.reply))
+    if not reply.answer:
+        console.print(Markdown(reply.reply))
+    else:  # rendered from the parts: the escalation first at a raised level, the safety line last
+        raised = reply.triage.level != "none" and reply.safety_net
+        console.print(Markdown(f"{reply.safety_net}\n\n{reply.answer}" if raised else reply.answer))
+        for card in reply.exercises:
+            console.print(f"  [bold]{card.name}[/]: {card.dose} [dim]{card.url}[/]")
+        if not raised and reply.safety_net:
+            console.print(Markdown(reply.safety_net), style="dim")
+        for n, c in enumerate(reply.citations, 1):
+            console.print(f"  [dim]{n}. {c.title} {c.url}[/]")
     if reply.follow_ups:
         console.print("[dim]You could also ask:[/] " + " | ".join(reply.follow_ups))
 
@@ -106,6 +116,34 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
         report = index.ingest([Path(p) for p in args.paths] or None, rebuild=args.rebuild, progress=progress)
     print(report)
+    return 0
+
+
+def cmd_sections(args: argparse.Namespace) -> int:
+    """Every knowledge section's stable id, title and heading (for labelling eval cases)."""
+    from assistant.content import check_links, load_docs, load_question_templates, split_doc
+
+    settings = _settings()
+    docs = load_docs([settings.knowledge_dir])
+    check_links(docs)
+    templates = load_question_templates(settings.knowledge_dir)
+    rows = [c for d in docs for c in split_doc(d, templates)]
+    if args.json:
+        print(
+            json.dumps(
+                [
+                    {"id": c.id, "title": c.meta.title, "heading": c.heading, "questions": list(c.questions)}
+                    for c in rows
+                ],
+                indent=2,
+            )
+        )
+        return 0
+    for c in rows:
+        print(f"{c.id}\t{c.meta.title}\t{c.heading}")
+        if args.questions:
+            for q in c.questions:
+                print(f"\t\t{q}")
     return 0
 
 
@@ -193,6 +231,13 @@ def parser() -> argparse.ArgumentParser:
     ingest.add_argument("paths", nargs="*", help="files or folders (default: the knowledge folder)")
     ingest.add_argument("--rebuild", action="store_true", help="drop the index and build it again")
     ingest.set_defaults(func=cmd_ingest)
+
+    sections = sub.add_parser(
+        "sections", help="list every knowledge section: id ({doc_id}#{heading-slug}), title, heading"
+    )
+    sections.add_argument("--questions", action="store_true", help="also print the questions each answers")
+    sections.add_argument("--json", action="store_true", help="as a JSON list")
+    sections.set_defaults(func=cmd_sections)
 
     serve = sub.add_parser("serve", help="serve the HTTP API and the widget")
     serve.add_argument("--host", help="default: RUNSOURCE_HOST (127.0.0.1)")

@@ -27,6 +27,8 @@ Kind = Literal["article", "education", "exercise", "program"]
 SUFFIXES = {".md", ".markdown", ".txt", ".html", ".htm"}
 _FRONT = re.compile(r"\A---\s*\n(.*?)\n---\s*\n", re.S)
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,80}$")
+MIN_QUESTIONS, MAX_QUESTIONS = 3, 8
+QUESTION_TEMPLATES = "section_questions.yaml"
 
 
 class DocMeta(BaseModel):
@@ -45,6 +47,17 @@ class DocMeta(BaseModel):
     reviewed_on: dt.date
     exercises: list[str] = Field(default_factory=list)
     dose: str | None = None
+    topic: str | None = None  # a short noun phrase for question templates ("your cadence")
+    # The runner questions each section answers, by heading slug ("do-i-need-a-scan": [...]).
+    questions: dict[str, list[str]] = Field(default_factory=dict)
+
+    @field_validator("questions")
+    @classmethod
+    def _questions_shape(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        for key, asked in value.items():
+            if not 1 <= len(asked) <= MAX_QUESTIONS or any(len(q.strip()) < 8 for q in asked):
+                raise ValueError(f"{key}: give 1-{MAX_QUESTIONS} questions of 8 characters or more")
+        return value
 
     @field_validator("id")
     @classmethod
@@ -74,11 +87,16 @@ class Chunk(BaseModel):
     meta: DocMeta
     path: str
     position: int = 0
+    questions: tuple[str, ...] = ()
+
+    @property
+    def section_slug(self) -> str:
+        return self.id.split("#", 1)[1]
 
     @property
     def digest(self) -> str:
         # Everything that shapes the stored chunk or its vector: a change re-embeds it.
-        payload = f"{self.meta.model_dump_json()}\n{self.embed_text}\n{self.text}"
+        payload = f"{self.meta.model_dump_json()}\n{self.embed_text}\n{self.text}\n{self.questions}"
         return hashlib.sha256(payload.encode()).hexdigest()[:24]
 
     @property
@@ -282,17 +300,46 @@ _SPLITTER = MarkdownHeaderTextSplitter(
 _LONG = RecursiveCharacterTextSplitter(chunk_size=1400, chunk_overlap=150)
 
 
-def split_doc(doc: Doc) -> list[Chunk]:
-    """One chunk per section; a very long section is split further with overlap."""
+Templates = dict[str, dict[str, list[str]]]
+
+
+def load_question_templates(knowledge_dir: Path) -> Templates:
+    """Questions every standard section of a kind answers (`knowledge/section_questions.yaml`)."""
+    path = knowledge_dir / QUESTION_TEMPLATES
+    if not path.exists():
+        return {}
+    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    if not isinstance(raw, dict) or not all(
+        isinstance(v, dict) and all(isinstance(q, list) for q in v.values()) for v in raw.values()
+    ):
+        raise KnowledgeError(str(path), "questions", "use kind: {heading-slug: [question, ...]}")
+    return {str(k): {str(h): [str(q) for q in qs] for h, qs in v.items()} for k, v in raw.items()}
+
+
+def _name(title: str) -> str:
+    return title[0].lower() + title[1:] if len(title) > 1 and title[1].islower() else title
+
+
+def split_doc(doc: Doc, templates: Templates | None = None) -> list[Chunk]:
+    """One chunk per section, with the runner questions it answers; a very long section is split
+    further with overlap (every piece keeps the section's questions)."""
     chunks: list[Chunk] = []
     used: set[str] = set()
+    standard = (templates or {}).get(doc.meta.kind, {})
+    sections: set[str] = set()
     for part in _SPLITTER.split_text(doc.body):
         heading = part.metadata.get("h3") or part.metadata.get("h2") or part.metadata.get("h1") or "Overview"
+        key = slug(heading)
+        sections.add(key)
+        own = doc.meta.questions.get(key, [])
+        names = {"name": _name(doc.meta.title), "topic": doc.meta.topic or _name(doc.meta.title)}
+        asked = own + [q.format(**names) for q in standard.get(key, [])]
+        asked = list(dict.fromkeys(asked))[:MAX_QUESTIONS]
         pieces = _LONG.split_text(part.page_content) if len(part.page_content) > 1400 else [part.page_content]
         for n, piece in enumerate(pieces):
             if not piece.strip():
                 continue
-            base = f"{doc.meta.id}#{slug(heading)}" + (f"-{n + 1}" if n else "")
+            base = f"{doc.meta.id}#{key}" + (f"-{n + 1}" if n else "")
             cid, k = base, 2
             while cid in used:
                 cid, k = f"{base}-{k}", k + 1
@@ -306,6 +353,14 @@ def split_doc(doc: Doc) -> list[Chunk]:
                     meta=doc.meta,
                     path=doc.path,
                     position=len(chunks),
+                    questions=tuple(asked),
                 )
             )
+    unknown = sorted(set(doc.meta.questions) - sections)
+    if unknown:
+        raise KnowledgeError(
+            doc.path,
+            "questions",
+            f"{', '.join(unknown)} is not a section; use one of {', '.join(sorted(sections))}",
+        )
     return chunks

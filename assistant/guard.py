@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 
 from assistant.types import Level
+from assistant.vocabulary import DRUGS  # shared with the router
 
 
 def _alts(*lines: str) -> str:
@@ -23,12 +24,6 @@ def _alts(*lines: str) -> str:
     return "(?:" + "|".join(lines) + ")"
 
 
-DRUGS = _alts(
-    "ibuprofen|paracetamol|acetaminophen|tylenol|naproxen|aspirin|diclofenac|voltarol|nurofen|advil",
-    "aleve|motrin|co-?codamol|codeine|tramadol|gabapentin|pregabalin|amitriptyline|diazepam",
-    "cyclobenzaprine|prednisolone|prednisone|morphine|oxycodone|celecoxib|duloxetine|nsaids?",
-    "painkillers?|pain ?relief|muscle relaxants?|steroids?",
-)
 _AMOUNT = r"\d+(?:[.,]\d+)?\s?(?:g|ml|grams?|tablets?|pills?|capsules?|doses?)\b"
 _SCHEDULE = _alts(
     r"every \d+\s?(?:hours?|hrs?)",

@@ -6,6 +6,7 @@ digest) are not embedded again; chunks whose file or section is gone leave the i
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -14,7 +15,15 @@ from typing import Any
 
 from langchain_chroma import Chroma
 
-from assistant.content import Chunk, DocMeta, PageFill, check_links, load_docs, split_doc
+from assistant.content import (
+    Chunk,
+    DocMeta,
+    PageFill,
+    check_links,
+    load_docs,
+    load_question_templates,
+    split_doc,
+)
 from assistant.embeddings import VectorEmbeddings
 from assistant.errors import BackendUnavailable
 from assistant.settings import Settings
@@ -40,6 +49,7 @@ class Record:
     tags: tuple[str, ...]
     source: str
     position: int
+    questions: tuple[str, ...] = ()
 
     @classmethod
     def from_store(cls, chunk_id: str, text: str, meta: dict[str, Any]) -> Record:
@@ -58,6 +68,7 @@ class Record:
             tags=tuple(x for x in str(meta.get("tags", "")).split(",") if x),
             source=str(meta.get("source", "")),
             position=int(meta.get("position", 0)),
+            questions=tuple(q for q in str(meta.get("questions", "")).split("\n") if q),
         )
 
 
@@ -78,7 +89,52 @@ def _metadata(chunk: Chunk) -> dict[str, str | int]:
         "path": chunk.path,
         "digest": chunk.digest,
         "position": chunk.position,
+        "questions": "\n".join(chunk.questions),
     }
+
+
+QUESTION_MARK = "|q"  # a question's id: the section's id, this mark, its number
+
+
+def question_ids(chunk: Chunk) -> list[str]:
+    return [f"{chunk.id}{QUESTION_MARK}{n}" for n in range(1, len(chunk.questions) + 1)]
+
+
+def section_of(entry_id: str) -> str:
+    """The section an index entry belongs to: itself, or the section a question entry asks of."""
+    return entry_id.split(QUESTION_MARK, 1)[0]
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One vector in the collection: a section, or one runner question that section answers."""
+
+    id: str
+    embed: str
+    document: str
+    metadata: dict[str, str | int]
+
+
+def entries(chunk: Chunk) -> list[Entry]:
+    meta = _metadata(chunk)
+    out = [Entry(chunk.id, chunk.embed_text, chunk.text, {**meta, "role": "section"})]
+    for qid, question in zip(question_ids(chunk), chunk.questions, strict=True):
+        digest = hashlib.sha256(f"{chunk.digest}\n{question}".encode()).hexdigest()[:24]
+        out.append(
+            Entry(
+                qid,
+                question,
+                question,
+                {
+                    "role": "question",
+                    "doc_id": chunk.doc_id,
+                    "kind": chunk.meta.kind,
+                    "path": chunk.path,
+                    "digest": digest,
+                },
+            )
+        )
+    return out
 
 
 @dataclass
@@ -147,6 +203,7 @@ class KnowledgeIndex:
         rows = [
             Record.from_store(cid, text or "", dict(meta or {}))
             for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
+            if (meta or {}).get("role") != "question"
         ]
         return sorted(rows, key=lambda r: (r.doc_id, r.position))
 
@@ -165,7 +222,8 @@ class KnowledgeIndex:
         docs = load_docs(roots, PageFill.from_settings(self.settings))  # raises before anything is written
         if not paths:
             check_links(docs)
-        chunks = [c for d in docs for c in split_doc(d)]
+        templates = load_question_templates(self.settings.knowledge_dir)
+        chunks = [c for d in docs for c in split_doc(d, templates)]
         report = IngestReport(documents=len(docs))
 
         if rebuild:
@@ -178,9 +236,11 @@ class KnowledgeIndex:
         report.unchanged = len(chunks) - len(todo)
         report.updated = sum(1 for c in todo if c.id in stored)
         report.added = len(todo) - report.updated
-        self._write(collection, todo, progress)
+        every = [e for c in chunks for e in entries(c)]
+        pending = [e for e in every if stored.get(e.id, {}).get("digest") != e.metadata["digest"]]
+        self._write(collection, pending, progress)
 
-        wanted = {c.id for c in chunks}
+        wanted = {e for c in chunks for e in [c.id, *question_ids(c)]}
         scope = [str(r.resolve()) for r in roots]
         stale = [
             cid
@@ -191,24 +251,22 @@ class KnowledgeIndex:
         if stale:
             collection.delete(ids=stale)
         report.removed = len(stale)
-        report.ids = sorted(wanted)
+        report.ids = sorted(c.id for c in chunks)
         report.seconds = time.perf_counter() - started
         return report
 
-    def _write(
-        self, collection: Any, chunks: list[Chunk], progress: Progress | None, batch: int = 64
-    ) -> None:
-        for start in range(0, len(chunks), batch):
-            part = chunks[start : start + batch]
-            vectors = self.embeddings.embed_documents([c.embed_text for c in part])
+    def _write(self, collection: Any, todo: list[Entry], progress: Progress | None, batch: int = 64) -> None:
+        for start in range(0, len(todo), batch):
+            part = todo[start : start + batch]
+            vectors = self.embeddings.embed_documents([e.embed for e in part])
             collection.upsert(
-                ids=[c.id for c in part],
+                ids=[e.id for e in part],
                 embeddings=vectors,
-                documents=[c.text for c in part],
-                metadatas=[_metadata(c) for c in part],
+                documents=[e.document for e in part],
+                metadatas=[e.metadata for e in part],
             )
             if progress:
-                progress(min(start + batch, len(chunks)), len(chunks))
+                progress(min(start + batch, len(todo)), len(todo))
 
 
 def _under(path: str, roots: Iterable[str]) -> bool:

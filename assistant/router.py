@@ -17,13 +17,17 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel
 
 from assistant.settings import ROOT
 from assistant.triage import Assessment
 from assistant.types import Intent, Level
+from assistant.vocabulary import CONDITIONS, MEDICINES
+
+if TYPE_CHECKING:
+    from assistant.followups import FollowUp
 
 Refusal = Literal["dose", "diagnosis", "injection", "abuse"]
 
@@ -33,6 +37,7 @@ class Route(BaseModel):
     in_scope: bool
     refusal: Refusal | None = None
     topic: str | None = None
+    follow_up: str | None = None  # the kind of follow-up resolved against the session's topic
 
 
 def _rx(*parts: str) -> re.Pattern[str]:
@@ -72,14 +77,7 @@ ABUSE = _rx(
     r"^\W*(?:shut up|fuck off|screw you|piss off|go to hell)\b|\b(?:fuck|screw|damn) (?:you|this)\b"
     r"|\bhate you\b",
 )
-DRUG = _words(
-    "ibuprofen paracetamol acetaminophen tylenol naproxen aspirin diclofenac voltarol nurofen advil aleve",
-    "motrin",
-    "co-?codamol codeine tramadol gabapentin pregabalin lyrica amitriptyline diazepam valium cyclobenzaprine",
-    "prednisolone prednisone steroids? opioids? morphine oxycodone nsaids? anti-?inflammator\\w* cbd drugs?",
-    "muscle_relaxants? painkillers? pain_?killers? pain_relief pain_meds? medications? medicines? meds",
-    "pills? tablets?",
-)
+DRUG = MEDICINES
 _DOSE_WORDS = _words(
     "how_much how_many what_dose dosage doses? mg milligrams? how_often_can_i can_i_take should_i_take",
     "safe_to_take ok(?:ay)?_to_take max(?:imum)?_(?:dose|amount) double_up together mix combine",
@@ -96,12 +94,6 @@ DOSE = _rx(
     # a unit of dose is a dose question on its own ("just give me a number in mg")
     r"\b(?:mg|mgs|milligrams?|mcg|micrograms?)\b",
 )
-CONDITIONS = _words(
-    "herniat\\w* slipped bulg\\w* prolaps\\w* disc disk sciatica piriformis si_joint sacroiliac facet",
-    "stress_fracture fracture arthritis cauda_equina spondyl\\w* stenosis degenerat\\w* ankylosing",
-    "muscle_strain pulled_muscle torn tear strain sprain kidney_stone cancer tumou?r infection",
-    "si_joint_dysfunction sacroiliac_joint_dysfunction dysfunction",
-)
 DIAGNOSIS = _rx(
     r"\b(?:diagnos\w*|what(?:'s| is) wrong with (?:me|my)|what do i have|what have i (?:got|done))\b",
     r"\btell me what(?:'s| it is| is)(?: wrong)?\b",
@@ -110,7 +102,9 @@ DIAGNOSIS = _rx(
     rf"(?:a |an )?{CONDITIONS}",
     r"\bhave i (?:got|torn|pulled|slipped|herniated|fractured)\b"
     rf"|\bis (?:it|this|that|mine) (?:a |an )?{CONDITIONS}",
-    r"\b(?:which (?:one|is it)|just tell me which)\b"
+    # "which one is it?" asks for a diagnosis; "which one should I start with?" picks a program
+    r"\b(?:which (?:one|is it)(?! (?:should|do|would|shall) i (?:start|begin|do|pick|choose|try))"
+    r"|just tell me which)\b"
     r"|\bis it (?:\w+ )?or (?:\w+)\b.{0,20}\b(?:tell me|which)\b",
     # "is my pain SI joint dysfunction?", "could my back pain be cancer?", "might it just be a disc?"
     r"\b(?:is|could|might|can|would|will|does) (?:it|this|that|mine|my(?: [\w']+){1,3}?)(?: (?:be|is|mean))?"
@@ -256,42 +250,81 @@ def _norm(text: str) -> str:
     return " ".join(re.sub(r"[^\w']+", " ", text.lower().replace("\u2019", "'")).split())
 
 
-@lru_cache(maxsize=4)
-def exercise_names(knowledge_dir: Path = KNOWLEDGE_DIR) -> re.Pattern[str] | None:
-    """The exercise and program names in the knowledge files ("Suitcase carry", "A-skips").
+def names_pattern(titles: list[str]) -> re.Pattern[str] | None:
+    """A pattern for exercise and program names ("Suitcase carry", "A-skips").
 
     Each title also counts by its tail of two or more words ("Single-leg Romanian deadlift" ->
     "romanian deadlift"), spaces and hyphens are interchangeable and a plural s is allowed.
     """
     names: set[str] = set()
-    for folder in ("exercises", "programs"):
-        for path in sorted((knowledge_dir / folder).glob("*.md")):
-            head = path.read_text(encoding="utf-8")[:2000]
-            m = re.search(r"^title:\s*[\"']?(.+?)[\"']?\s*$", head, re.MULTILINE)
-            if not m:
-                continue
-            words = _norm(m.group(1)).split()
-            names.add(" ".join(words))
-            for i in range(1, len(words) - 1):
-                tail = words[i:]
-                if tail[0] not in _LEADING_STOP and len(" ".join(tail)) >= 8:
-                    names.add(" ".join(tail))
+    for title in titles:
+        words = _norm(title).split()
+        if not words:
+            continue
+        names.add(" ".join(words))
+        for i in range(1, len(words) - 1):
+            tail = words[i:]
+            if tail[0] not in _LEADING_STOP and len(" ".join(tail)) >= 8:
+                names.add(" ".join(tail))
     if not names:
         return None
     alts = sorted((re.escape(n).replace(r"\ ", " ?") for n in names), key=len, reverse=True)
     return re.compile(r"\b(?:" + "|".join(alts) + r")s?\b")
 
 
-def names_exercise(text: str) -> bool:
+@lru_cache(maxsize=4)
+def exercise_names(knowledge_dir: Path = KNOWLEDGE_DIR) -> re.Pattern[str] | None:
+    """The exercise and program names in the knowledge files of a folder."""
+    titles: list[str] = []
+    for folder in ("exercises", "programs"):
+        for path in sorted((knowledge_dir / folder).glob("*.md")):
+            head = path.read_text(encoding="utf-8")[:2000]
+            m = re.search(r"^title:\s*[\"']?(.+?)[\"']?\s*$", head, re.MULTILINE)
+            if m:
+                titles.append(m.group(1))
+    return names_pattern(titles)
+
+
+def names_exercise(text: str, pattern: re.Pattern[str] | None = None) -> bool:
     """Does the message name an exercise or program of the knowledge?"""
-    pattern = exercise_names()
+    pattern = pattern if pattern is not None else exercise_names()
     return bool(pattern and pattern.search(_norm(text)))
 
 
-def route(message: str, assessment: Assessment, relevance: float | None = None) -> Route:
-    """The intent and scope of one message, given its triage.
+class Router:
+    """The router for one loaded knowledge base: it knows that knowledge's exercise and program names
+    (built from the indexed records, so RUNSOURCE_KNOWLEDGE_DIR is respected)."""
+
+    def __init__(self, names: re.Pattern[str] | None) -> None:
+        self.names = names
+
+    @classmethod
+    def from_titles(cls, titles: list[str]) -> Router:
+        return cls(names_pattern(titles))
+
+    def route(
+        self,
+        message: str,
+        assessment: Assessment,
+        relevance: float | None = None,
+        follow_up: FollowUp | None = None,
+    ) -> Route:
+        return route(message, assessment, relevance, follow_up, names=self.names)
+
+
+def route(
+    message: str,
+    assessment: Assessment,
+    relevance: float | None = None,
+    follow_up: FollowUp | None = None,
+    *,
+    names: re.Pattern[str] | None = None,
+) -> Route:
+    """The intent and scope of one message, given its triage: the one route decision every responder uses.
 
     `relevance`: the best cosine similarity between the message and the knowledge, when known.
+    `follow_up`: set when the message is a follow-up resolved against the session's topic ("make it
+    harder", "I only have 10 minutes a day"): it is answered, whatever words it lacks.
     """
     text = " ".join(message.lower().replace("\u2019", "'").split())
     plain = re.sub(r"[^\w' &]+", " ", text).strip()
@@ -316,9 +349,17 @@ def route(message: str, assessment: Assessment, relevance: float | None = None) 
         return Route(intent="refusal", in_scope=True, refusal="diagnosis")
     if GREETING.match(plain) or ABOUT_YOU.match(plain):
         return Route(intent="greeting", in_scope=True)
+    if follow_up is not None:  # "what if it hurts while doing it?" asks about that exercise
+        practical = follow_up.kind not in ("stop", "more")
+        return Route(
+            intent="exercise" if practical else "education",
+            in_scope=True,
+            topic="follow_up",
+            follow_up=follow_up.kind,
+        )
     if assessment.asking_about_flags:
         return Route(intent="education", in_scope=True, topic="red_flags")
-    named = names_exercise(text)
+    named = names_exercise(text, names)
     strong = relevance is not None and relevance >= RELEVANCE_STRONG
     weak = relevance is not None and relevance < RELEVANCE_LOW
     about_back = _about_back(text)
@@ -349,7 +390,7 @@ PAIN = _rx(
     r"\b(?:pain\w*|hurts?|hurting|aches?|aching|sore|injur\w*|niggle|strain\w*|sprain\w*|swollen|tender)\b"
 )
 _BACK = re.compile(
-    r"\b(?:back|spine|spinal|lumbar|sciatic\w*|glutes?|hips?|core|pelvi\w*|posture|hamstrings?|nerves?)\b"
+    r"\b(?:back|spine|spinal|lumbar|sciatic\w*|glutes?|hips?|core|pelvi\w*|posture|hamstrings?|nerves?|discs?)\b"
 )
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from assistant import escalation as escalation_wording
 from assistant.chat import ChatService
 from assistant.embeddings import VectorEmbeddings, load_embeddings
+from assistant.followups import FollowUpDetector
 from assistant.guard import OutputGuard
 from assistant.index import KnowledgeIndex, Record
 from assistant.keys import SessionKeys
@@ -125,7 +126,11 @@ def build_services(settings: Settings | None = None, *, ingest: bool = True) -> 
             log.info("updated the knowledge index: %s", report)
     records = index.records()
     retriever = HybridRetriever(
-        index.store, records, depth=max(20, settings.retrieval_k * 3), collection=index.collection()
+        index.store,
+        records,
+        depth=max(20, settings.retrieval_k * 3),
+        collection=index.collection(),
+        in_memory=not settings.chroma_url,
     )
     templates = Templates.load(
         settings.prompts_dir / "grounded.yaml",
@@ -138,6 +143,9 @@ def build_services(settings: Settings | None = None, *, ingest: bool = True) -> 
             "no_match",
             "greeting",
             "program_intro",
+            "gap",
+            "gap_nearest",
+            "booking_line",
         },
     )
     grounded = GroundedResponder(retriever, templates, make_wording(settings), settings)
@@ -148,6 +156,7 @@ def build_services(settings: Settings | None = None, *, ingest: bool = True) -> 
         responder = LLMResponder.from_settings(settings, grounded)
     sessions = make_sessions(settings)
     triage = TriageEngine.load(settings.knowledge_dir / "red_flags", embeddings)
+    followups = FollowUpDetector.load(settings.prompts_dir / "followups.yaml", embeddings)
     chat = ChatService(
         embeddings=embeddings,
         retriever=retriever,
@@ -156,6 +165,7 @@ def build_services(settings: Settings | None = None, *, ingest: bool = True) -> 
         fallback=grounded,
         guard=OutputGuard(settings.emergency_number),
         sessions=sessions,
+        followups=followups,
         knowledge_version=knowledge_version(records),
         max_chars=settings.max_message_chars,
         k=settings.retrieval_k,

@@ -94,7 +94,11 @@ class Reply(BaseModel):
         "of the session (continue, read, feedback, delete) needs it.",
     )
     turn_id: str
-    reply: str
+    reply: str = Field(description="Markdown of the whole reply, rendered from the parts (simple clients).")
+    answer: str = Field("", description="Markdown of the answer alone.")
+    safety_net: str = Field(
+        "", description="One short line at level none; the escalation text at raised levels."
+    )
     triage: Triage = Field(default_factory=Triage)
     intent: Intent = "education"
     in_scope: bool = True
@@ -102,6 +106,15 @@ class Reply(BaseModel):
     exercises: list[ExerciseCard] = Field(default_factory=list)
     follow_ups: list[str] = Field(default_factory=list)
     mode: Mode = "grounded"
+    sections: list[str] = Field(
+        default_factory=list, description="Section ids the answer was composed from (the session's topic)."
+    )
+    gap: bool = Field(False, description="True when the knowledge does not cover the question specifically.")
+    retrieved_sections: list[str] = Field(
+        default_factory=list,
+        description="Section ids ({doc_id}#{heading-slug}) the answer was composed from, then the other "
+        "retrieved sections, best first (for evaluation).",
+    )
     retrieved_ids: list[str] = Field(
         default_factory=list,
         description="Knowledge ids the retriever returned, best first (for evaluation).",

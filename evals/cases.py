@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, get_args
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -72,6 +72,8 @@ class _Checks(BaseModel):
     expected_ids: tuple[str, ...] = ()
     mentions_any: tuple[tuple[str, ...], ...] = ()
     must_not_match: tuple[str, ...] = ()
+    expected_sections: tuple[str, ...] = ()
+    expect: Literal["answer", "gap"] | None = None
 
     _level_fields = field_validator("triage_min", "triage_max", mode="before")(_level)
     _intent_field = field_validator("intent", mode="before")(_intents)
@@ -175,6 +177,8 @@ class Expectation:
     expected_ids: tuple[str, ...] = ()
     mentions_any: tuple[tuple[str, ...], ...] = ()
     must_not_match: tuple[str, ...] = ()
+    expected_sections: tuple[str, ...] = ()
+    expect: str | None = None
 
     @classmethod
     def from_checks(cls, turn: int, checks: _Checks) -> Expectation:
@@ -187,6 +191,8 @@ class Expectation:
             expected_ids=checks.expected_ids,
             mentions_any=checks.mentions_any,
             must_not_match=checks.must_not_match,
+            expected_sections=checks.expected_sections,
+            expect=checks.expect,
         )
 
     def merged(self, other: Expectation) -> Expectation:
@@ -200,6 +206,8 @@ class Expectation:
             expected_ids=other.expected_ids or self.expected_ids,
             mentions_any=other.mentions_any or self.mentions_any,
             must_not_match=tuple(dict.fromkeys(self.must_not_match + other.must_not_match)),
+            expected_sections=other.expected_sections or self.expected_sections,
+            expect=other.expect or self.expect,
         )
 
 
@@ -213,6 +221,46 @@ def _describe(error: dict[str, Any]) -> str:
     return f"field '{where}': {message}" if where else message
 
 
+ANSWERS = "answers"
+
+
+class AnswerCase(BaseModel):
+    """An everyday question (or a conversation ending in a follow-up), in the answers format:
+    `{"id", "turns", "sections", "concepts", "expect"}` (see evals/README.md, "Answer cases")."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str
+    turns: tuple[str, ...] = Field(min_length=1)
+    sections: tuple[str, ...] = ()
+    concepts: tuple[tuple[str, ...], ...] = ()
+    expect: Literal["answer", "gap"] = "answer"
+    notes: str = ""
+
+    @field_validator("sections")
+    @classmethod
+    def _section_ids(cls, sections: tuple[str, ...]) -> tuple[str, ...]:
+        for section in sections:
+            if not re.fullmatch(r"[a-z0-9][a-z0-9-]*#[a-z0-9-]+", section):
+                raise ValueError(f"{section!r} is not a section id ({{doc_id}}#{{heading-slug}})")
+        return sections
+
+    def case(self) -> Case:
+        """As a golden case: triage and scope are not judged, the last turn's section and concepts are."""
+        return Case(
+            id=self.id,
+            category=ANSWERS,
+            turns=self.turns,
+            triage_min=Level.NONE,
+            triage_max=Level.EMERGENCY,
+            in_scope=None,
+            mentions_any=self.concepts,
+            expected_sections=self.sections,
+            expect=self.expect,
+            notes=self.notes,
+        )
+
+
 def parse_line(path: Path, line_no: int, text: str) -> Case:
     """One JSONL line as a Case, or a CaseError naming the file and line."""
     try:
@@ -222,6 +270,8 @@ def parse_line(path: Path, line_no: int, text: str) -> Case:
     if not isinstance(data, dict):
         raise CaseError(path, line_no, "a case must be a JSON object")
     try:
+        if "category" not in data and ("sections" in data or "expect" in data or "concepts" in data):
+            return AnswerCase.model_validate(data).case()
         return Case.model_validate(data)
     except ValidationError as exc:
         problems = "; ".join(_describe(dict(e)) for e in exc.errors())

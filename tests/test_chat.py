@@ -10,7 +10,7 @@ from assistant.settings import ROOT
 
 
 def test_education_answer_reads_answer_why_try_this_safety_net_sources(chat) -> None:  # type: ignore[no-untyped-def]
-    chat >> "my lower back aches on long runs, is it just tight hamstrings?"
+    chat >> "my lower back aches on long runs, is it just tight hamstrings? What exercises help?"
     text = chat.reply.reply
     order = [
         text.find("[1]"),

@@ -26,7 +26,8 @@ def run(data_dir: Path, *args: str, knowledge: Path | None = None) -> subprocess
 
 
 def test_ask_json_prints_the_contract_object(services, data_dir: Path) -> None:  # type: ignore[no-untyped-def]
-    out = run(data_dir, "ask", "--json", "my lower back aches on long runs, is it just tight hamstrings?")
+    question = "my lower back aches on long runs, is it just tight hamstrings? What exercises help?"
+    out = run(data_dir, "ask", "--json", question)
     assert out.returncode == 0, out.stderr
     body = json.loads(out.stdout)
     assert body["triage"]["level"] == "none"

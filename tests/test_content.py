@@ -115,3 +115,24 @@ def test_plain_text_is_loaded_with_metadata_from_the_file(tmp_path: Path) -> Non
     [doc] = load_docs([write(tmp_path, "notes.txt", "Clinic notes\n\nHip extension matters.")])
     assert doc.meta.title == "Clinic notes"
     assert split_doc(doc)[0].text.startswith("Clinic notes")
+
+
+def test_every_shipped_section_lists_3_to_8_runner_questions() -> None:
+    from assistant.content import MAX_QUESTIONS, MIN_QUESTIONS, load_question_templates
+
+    templates = load_question_templates(ROOT / "knowledge")
+    chunks = [c for d in load_docs([ROOT / "knowledge"]) for c in split_doc(d, templates)]
+    short = [(c.id, n) for c in chunks if not MIN_QUESTIONS <= (n := len(c.questions)) <= MAX_QUESTIONS]
+    assert not short, short
+    glute = next(c for c in chunks if c.id == "ex-glute-bridge#progression")
+    assert "How do I make the glute bridge harder?" in glute.questions
+
+
+def test_questions_name_a_section_of_the_file(tmp_path: Path) -> None:
+    text = GOOD.replace("exercises: []", 'exercises: []\nquestions:\n  in-short: ["What is a test topic?"]')
+    [doc] = load_docs([write(tmp_path / "education", "edu-test-topic.md", text)])
+    assert split_doc(doc)[0].questions == ("What is a test topic?",)
+    wrong = text.replace("in-short:", "no-such-section:")
+    [doc] = load_docs([write(tmp_path / "other" / "education", "edu-test-topic.md", wrong)])
+    with pytest.raises(KnowledgeError, match="no-such-section is not a section"):
+        split_doc(doc)

@@ -84,3 +84,14 @@ def test_the_fast_chroma_path_agrees_with_langchains(
     slow_hits, fast_hits = retriever.dense(vector, 20), fast.dense(vector, 20)
     assert [c for c, _ in fast_hits] == [c for c, _ in slow_hits]
     assert np.allclose([s for _, s in fast_hits], [s for _, s in slow_hits], atol=1e-6)
+
+
+def test_sections_rank_by_the_runner_questions_they_answer(retriever: HybridRetriever, embeddings) -> None:  # type: ignore[no-untyped-def]
+    for question, section in [
+        ("do I need an MRI for this?", "edu-stay-active-and-scans#do-i-need-a-scan"),
+        ("how do I make the glute bridge harder?", "ex-glute-bridge#progression"),
+    ]:
+        [top] = retriever.search(question, embeddings.embed_query(question), k=1)
+        assert top.record.id == section
+    # question entries are not records of their own
+    assert all("|q" not in r for r in retriever.records)

@@ -2,8 +2,9 @@
 
 Both doors share the order of a reply: the triage banner (urgent and emergency), the answer, then
 for the other levels the exercises, the follow-ups and the sources, an optional offer to continue
-privately, and the feedback buttons. The "Try this" and "Sources" lists of the Markdown reply are
-lifted out of the text because they are rendered as exercise cards and a sources block instead.
+privately, and the feedback buttons. The body is the reply's answer part; its exercise cards,
+sources and one-line safety net are rendered from their own parts (nothing is parsed back out of
+the Markdown).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ __all__ = [
     "banner",
     "body_markdown",
     "discord_messages",
+    "footer_line",
     "mentions_symptoms",
     "program_titles",
     "slack_blocks",
@@ -111,22 +113,21 @@ def _is_heading(paragraph: str) -> bool:
 
 
 def body_markdown(reply: Reply, *, lift_cards: bool) -> str:
-    """The reply text; with `lift_cards`, a heading followed by a list of card or source links is dropped."""
-    text = reply.reply.strip()
-    urls = {c.url for c in reply.citations} | {e.url for e in reply.exercises}
-    if not lift_cards or not urls:
-        return text
-    kept: list[str] = []
-    for paragraph in _PARAGRAPHS.split(text):
-        lines = [line for line in paragraph.splitlines() if line.strip()]
-        is_card_list = bool(lines) and all(
-            _LIST_ITEM.match(line) and any(u in line for u in urls) for line in lines
-        )
-        if is_card_list and kept and _is_heading(kept[-1]):
-            kept.pop()
-            continue
-        kept.append(paragraph)
-    return "\n\n".join(kept).strip()
+    """The text a door shows in the message body.
+
+    With `lift_cards` (the door renders the cards, sources and safety net in their own places) it is
+    the answer part alone, after the escalation at a raised level; otherwise the whole reply.
+    """
+    if not lift_cards or not reply.answer:
+        return reply.reply.strip()
+    if reply.triage.level != "none" and reply.safety_net:
+        return f"{reply.safety_net}\n\n{reply.answer}".strip()
+    return reply.answer.strip()
+
+
+def footer_line(reply: Reply) -> str:
+    """The one-line safety net at level none, for the door's own footer place."""
+    return reply.safety_net.strip() if reply.triage.level == "none" and reply.answer else ""
 
 
 def split_text(text: str, limit: int) -> list[str]:
@@ -264,6 +265,8 @@ def slack_blocks(
                 "*You could also ask:* " + "  ·  ".join(f"“{_slack_escape(q)}”" for q in reply.follow_ups)
             )
         )
+    if extras and footer_line(reply):
+        tail.append(_context(to_mrkdwn(footer_line(reply))))
     if extras and reply.citations:
         sources = "   ".join(
             f"{n}. <{c.url}|{_slack_escape(c.title)}>" for n, c in enumerate(reply.citations, 1)
@@ -359,6 +362,8 @@ def discord_messages(reply: Reply, settings: Settings, *, offer: str | None = No
     if top:
         lead = f"**{top.headline}**" + (f"\nWarning sign: {top.warning}" if top.warning else "")
         text = f"{lead}\n\n{text}"
+    if extras and footer_line(reply):
+        text += "\n\n" + to_discord_markdown(footer_line(reply))
     if extras and reply.follow_ups:
         text += "\n\n_You could also ask:_ " + " · ".join(f"“{q}”" for q in reply.follow_ups)
     if offer:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 from assistant.types import Citation, ExerciseCard, Mode
 
 if TYPE_CHECKING:
+    from assistant.followups import FollowUp
     from assistant.retrieval import Hit
     from assistant.router import Route
     from assistant.sessions import TurnRecord
@@ -24,11 +25,19 @@ class TurnInput:
     assessment: Assessment
     hits: list[Hit]
     history: list[TurnRecord] = field(default_factory=list)
+    follow_up: FollowUp | None = None  # set when the message resolves against the session's topic
 
 
 @dataclass
 class Draft:
+    """A reply in parts. `text` is the Markdown of the whole (rendered from the parts by the
+    responder that made it); `answer` is the answer alone (None: the whole text is the answer)."""
+
     text: str
+    answer: str | None = None
+    safety_net: str = ""
+    sections: list[str] = field(default_factory=list)  # the sections the answer was composed from
+    gap: bool = False
     citations: list[Citation] = field(default_factory=list)
     exercises: list[ExerciseCard] = field(default_factory=list)
     follow_ups: list[str] = field(default_factory=list)

@@ -1,8 +1,12 @@
-"""The default responder: composes a reply from vetted knowledge sections, with no model and no key.
+"""The default responder: composes a reply from the section that answers the question, with no
+model and no key.
 
-Shape of an education answer: the direct answer, then why (cited), then "try this" with two or
-three program exercises (dose and why), a one-line safety net, and the numbered sources.
-Escalations, refusals and redirects use the fixed wording from `prompts/`.
+Shape of an answer: the answering section's own words first (its first sentence responds to the
+question), one more section only when it answers another part of a multi-part question, exercise
+cards only when asked for or named by the answering section, then the reply's parts (safety net,
+sources) that each door renders in its own place. A weak best section is an honest gap: we say
+our programs don't cover that specifically and give the nearest guidance. Escalations, refusals
+and redirects use the fixed wording from `prompts/`.
 """
 
 from __future__ import annotations
@@ -13,26 +17,47 @@ from collections.abc import Callable, Sequence
 from assistant.index import Record
 from assistant.prompts import Templates
 from assistant.responders.base import Draft, TurnInput
-from assistant.retrieval import Hit, HybridRetriever
+from assistant.responders.render import Parts, render_markdown
+from assistant.retrieval import Hit, HybridRetriever, tokens
 from assistant.settings import Settings
 from assistant.types import Citation, ExerciseCard, Level
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'(])")
-_LEAD_HEADINGS = ("in short", "purpose", "who it is for")
-_SECTION_WORDS = [
-    (re.compile(r"\b(harder|progress\w*|level up|next step|too easy)\b", re.I), "progression"),
-    (re.compile(r"\b(easier|regress\w*|too hard|can't do|cannot do|modif\w*)\b", re.I), "regression"),
-    (re.compile(r"\b(safe|careful|caution|avoid|hurts? when|pain when|stop)\b", re.I), "caution"),
-    (re.compile(r"\b(how many|how often|how long|reps?|sets?|dose|times a (day|week))\b", re.I), "dose"),
-]
+_LIST_LINE = re.compile(r"^\s*(?:\d+\.|-)\s", re.M)
+# Below this (MiniLM cosine of the best section or one of its questions) nothing answers the
+# question: no answer, only the no-match wording.
 MIN_SIMILARITY = 0.28
-RED_FLAGS_DOC = "edu-red-flags"  # below this the best match is not about the question (MiniLM cosine)
+# Below this the best section is a neighbour, not an answer: say so plainly (an honest gap).
+ANSWERS = 0.55
+# Another part of a multi-part question is answered only by a section at least this close.
+PART_ANSWERS = 0.6
+RED_FLAGS_DOC = "edu-red-flags"
+GAIT_DOC = "edu-gait-evaluation"
+ROUTINES_DOC = "edu-short-routines"
+WEEKLY_SECTION = f"{ROUTINES_DOC}#how-often-a-week"
+# Asking for exercises in so many words ("what exercises...", "give me a routine").
+_ASKS_FOR_EXERCISES = re.compile(
+    r"\b(?:exercises?|routine|workout|drills?|moves?|strengthen\w*|what (?:can|should) i do|program\w*"
+    r"|stretches|circuit|session|plan)\b",
+    re.I,
+)
+# Words of almost every runner's question: they say nothing about what it is about.
+_GENERIC = frozenset(
+    tokens(
+        "back pain low lower help good bad run running runner runners hurt hurts sore ache aches achy "
+        "really ok okay thing things much many way ways need want know tell best better worse work "
+        "worth idea true right wrong normal fine should does doing done make makes keep"
+    )
+)
+_MARKER = re.compile(r"\[(\d+)\]")
+_PARTS = re.compile(r"(?<=\?)\s+|\s+(?:and )?also,?\s+|;\s+", re.I)
 
 
 def sentences(text: str, limit: int) -> str:
-    """The first `limit` sentences of a prose section (lists are kept whole)."""
-    if re.search(r"^\s*(?:\d+\.|-)\s", text, re.M):
-        return text.strip()
+    """The first `limit` sentences of a prose section (a list keeps its first `limit + 2` lines)."""
+    if _LIST_LINE.search(text):
+        lines = [line for line in text.strip().splitlines() if line.strip()]
+        return "\n".join(lines[: limit + 2])
     parts = _SENTENCE.split(" ".join(text.split()))
     return " ".join(parts[:limit])
 
@@ -69,6 +94,22 @@ class GroundedResponder:
         self.t = templates
         self.wording = wording
         self.settings = settings
+        titles = {
+            r.doc_id: r.title for r in retriever.records.values() if r.kind == "exercise" and r.position == 0
+        }
+        # every word each document uses (text, questions, tags, title), to tell a neighbour from an answer
+        self._words: dict[str, frozenset[str]] = {}
+        for doc_id, records in retriever.by_doc.items():
+            text = " ".join(f"{r.title} {' '.join(r.tags)} {' '.join(r.questions)} {r.text}" for r in records)
+            self._words[doc_id] = frozenset(tokens(text))
+        # exercise names as a section would write them ("bird dog", "cat-camel"), longest first
+        self._names = sorted(
+            (
+                (re.compile(r"\b" + re.escape(t.lower()).replace(r"\-", "[- ]?") + r"s?\b"), d)
+                for d, t in titles.items()
+            ),
+            key=lambda pair: -len(pair[0].pattern),
+        )
 
     # ---------------------------------------------------------------- helpers
     def url(self, path: str) -> str:
@@ -96,20 +137,29 @@ class GroundedResponder:
                 return record
         return None
 
+    def named_exercises(self, text: str) -> list[str]:
+        """Exercise ids a section names in its own text, in the order it names them."""
+        found: list[tuple[int, str]] = []
+        lowered = text.lower()
+        for pattern, doc_id in self._names:
+            m = pattern.search(lowered)
+            if m and doc_id not in {d for _, d in found}:
+                found.append((m.start(), doc_id))
+        return [d for _, d in sorted(found)]
+
     def follow_ups(self, used: set[str], hits: Sequence[Hit], cards: Sequence[ExerciseCard]) -> list[str]:
+        """Questions the knowledge answers next: the first runner question of nearby sections."""
         out: list[str] = []
         for hit in hits:
             r = hit.record
-            if r.doc_id in used or any(r.title in q for q in out):
+            if r.id in used or not r.questions:
                 continue
-            if r.kind == "exercise":
-                out.append(f"How do I do the {r.title.lower()}?")
-            elif r.kind == "program":
-                out.append(f"What is in the {r.title}?")
-            else:
-                out.append(r.title if r.title.endswith("?") else f"Tell me about {r.title.lower()}")
-            used.add(r.doc_id)
-        if cards and len(out) < 3:
+            question = r.questions[0]
+            if question not in out:
+                out.append(question)
+            if len(out) == 2:
+                break
+        if cards:
             out.append(f"How do I make the {cards[0].name.lower()} harder?")
         return out[:3]
 
@@ -117,7 +167,10 @@ class GroundedResponder:
     def respond(self, turn: TurnInput) -> Draft:
         draft = self._respond(turn)
         if turn.assessment.retracted:
-            draft.text += "\n\n" + self.wording.retraction()
+            retraction = self.wording.retraction()
+            draft.text += "\n\n" + retraction
+            if draft.answer is not None:
+                draft.answer += "\n\n" + retraction
         return draft
 
     def _respond(self, turn: TurnInput) -> Draft:
@@ -129,7 +182,7 @@ class GroundedResponder:
         intent = turn.route.intent
         if turn.route.topic == "language":
             return Draft(text=self.wording.refusal("language", turn))
-        if turn.assessment.asking_about_flags:
+        if turn.assessment.asking_about_flags and turn.route.follow_up is None:
             return self._with_escalation(level, turn, self._warning_signs(turn))
         if intent == "refusal":
             return self._with_escalation(
@@ -159,100 +212,174 @@ class GroundedResponder:
         if level >= Level.EVALUATION:
             return Draft(text=self.wording.escalation(level, turn))
         vars = self.settings.clinic_vars()
-        return Draft(text=self.t.render("no_match", **vars) + "\n\n" + self.wording.safety_net())
+        answer = self.t.render("no_match", **vars)
+        safety = self.wording.safety_net()
+        return Draft(text=answer + "\n\n" + safety, answer=answer, safety_net=safety, gap=True)
 
     def _warning_signs(self, turn: TurnInput) -> Draft:
         """ "What symptoms mean I should go to the ER?": the list, as education, not an alarm."""
         body = [self.wording.warning_signs()]
-        explained = next((h.record for h in turn.hits if h.record.doc_id == RED_FLAGS_DOC), None)
+        explained = self.section(RED_FLAGS_DOC, "in short")
         if explained is None:
-            return Draft(text=body[0] + "\n\n" + self.wording.safety_net())
-        body.append(f"{explained.summary} [1]")
+            return self._finish(body, [], [], turn.hits)
+        body.append(f"{sentences(explained.text, 2)} [1]")
         return self._finish(body, [explained], [], turn.hits)
 
     def _with_escalation(self, level: Level, turn: TurnInput, draft: Draft) -> Draft:
-        if level == Level.EVALUATION:
-            draft.text = self.wording.escalation(level, turn) + "\n\n" + draft.text
+        """At evaluation the escalation is said first, and it is the reply's safety net."""
+        if level != Level.EVALUATION:
+            return draft
+        escalation = self.wording.escalation(level, turn)
+        draft.safety_net = escalation
+        if draft.answer is None:  # fixed wording: the whole text is the answer
+            draft.answer = draft.text
+            draft.text = escalation + "\n\n" + draft.text
+        else:
+            parts = Parts(answer=draft.answer, exercises=draft.exercises, citations=draft.citations)
+            draft.text = escalation + "\n\n" + render_markdown(self.t, self.settings, parts)
         return draft
 
+    # ---------------------------------------------------------------- compose
     def compose(self, turn: TurnInput) -> Draft:
-        hits = [h for h in turn.hits if h.similarity >= MIN_SIMILARITY or h.sparse_rank == 0]
-        if not hits or max(h.similarity for h in turn.hits) < MIN_SIMILARITY:
-            return Draft(text=self.t.render("no_match", **self.settings.clinic_vars()))
-        if turn.route.intent == "exercise":
-            practical = [h for h in hits if h.record.kind in ("exercise", "program")]
-            hits = practical + [h for h in hits if h not in practical]
-        top = hits[0].record
-        if top.kind == "exercise":
-            return self._exercise_answer(top, hits, turn.message)
-        if top.kind == "program":
-            return self._program_answer(top, hits)
-        return self._education_answer(top, hits)
+        hits = turn.hits
+        best = max((h.similarity for h in hits), default=0.0)
+        if not hits or best < MIN_SIMILARITY:
+            return self._gap(turn, None)
+        if turn.follow_up is not None and hits[0].dense_rank is None and hits[0].sparse_rank is None:
+            return self._follow_up_answer(turn)
+        top = hits[0]
+        if top.similarity < ANSWERS and not self._names_top(turn.message, top.record):
+            return self._gap(turn, top.record)
+        if not self._about(turn.message, top.record):
+            return self._gap(turn, top.record)
+        return self._answer(turn, top.record)
 
-    def _finish(
-        self,
-        body: list[str],
-        cited: list[Record],
-        cards: list[ExerciseCard],
-        hits: Sequence[Hit],
-    ) -> Draft:
-        if cards:
-            body.append(self.t.render("try_this_heading", **self.settings.clinic_vars()))
-            body.append(
-                "\n".join(
-                    self.t.render("exercise_line", name=c.name, url=c.url, dose=c.dose.rstrip("."), why=c.why)
-                    for c in cards
-                )
-            )
-        body.append(self.wording.safety_net())
-        citations = [
-            Citation(
-                id=r.doc_id,
-                title=r.title,
-                url=self.url(r.url),
-                snippet=sentences(r.text, 1)[:240],
-            )
-            for r in cited
-        ]
-        body.append(self.t.render("sources_heading"))
-        body.append(
-            "\n".join(
-                self.t.render("source_line", n=n, title=c.title, url=c.url)
-                for n, c in enumerate(citations, 1)
-            )
-        )
-        used = {r.doc_id for r in cited} | {c.id for c in cards}
-        return Draft(
-            text="\n\n".join(body),
-            citations=citations,
-            exercises=cards,
-            follow_ups=self.follow_ups(used, hits, cards),
-        )
+    def _about(self, message: str, record: Record) -> bool:
+        """Does the best section's page use any word that says what the question is about?
 
-    def _education_answer(self, top: Record, hits: Sequence[Hit]) -> Draft:
-        body = [f"{top.summary} [1]"]
-        best = next(h.record for h in hits if h.record.doc_id == top.doc_id)
-        why = best
-        if best.heading.lower().startswith(_LEAD_HEADINGS):
-            why = self.section(top.doc_id, "why") or best
-        if not why.text.startswith(top.summary[:40]):
-            body.append(f"{sentences(why.text, 4)} [1]")
+        "Does cupping help back pain?" is close in meaning to "does yoga help back pain?", but the
+        yoga page never says cupping: that is a neighbour, not an answer.
+        """
+        salient = set(tokens(message)) - _GENERIC
+        return not salient or bool(salient & self._words.get(record.doc_id, frozenset()))
+
+    def _names_top(self, message: str, record: Record) -> bool:
+        """A short question that names the exercise of the best section is about it ("bird dog reps")."""
+        return record.kind == "exercise" and record.doc_id in self.named_exercises(message)
+
+    def _answer(self, turn: TurnInput, top: Record) -> Draft:
+        body = [self._section_answer(top, 1, turn.message)]
         cited = [top]
-        other = next(
-            (
-                h.record
-                for h in hits[1:4]
-                if h.record.doc_id != top.doc_id and h.record.kind in ("education", "article")
-            ),
-            None,
-        )
-        if other is not None:
-            body.append(f"{sentences(other.text, 2)} [2]")
-            cited.append(other)
-        wanted = list(top.exercises) + [x for r in cited[1:] for x in r.exercises]
-        wanted += [h.record.doc_id for h in hits if h.record.kind == "exercise"]
-        cards = self._cards(wanted, 3)
-        return self._finish(body, cited, cards, hits)
+        for part in self._other_parts(turn, top):
+            cited.append(part)
+            body.append(f"{sentences(part.text, 2)} [{len(cited)}]")
+        if top.kind == "exercise" and top.heading.lower().startswith("dose"):
+            weekly = self.retriever.records.get(WEEKLY_SECTION)
+            if weekly is not None:
+                cited.append(weekly)
+                body.append(f"{sentences(weekly.text, 2)} [{len(cited)}]")
+        cards = self._cards(self._card_ids(turn.message, top, cited), 12 if top.kind == "program" else 3)
+        if top.doc_id == GAIT_DOC or (top.kind != "exercise" and "gait evaluation" in body[0].lower()):
+            body.append(self.t.render("booking_line", **self.settings.clinic_vars()))
+        return self._finish(body, cited, cards, turn.hits)
+
+    def _section_answer(self, record: Record, n: int, message: str) -> str:
+        """The section in its own words: it opens with the answer (knowledge/README.md, "Body")."""
+        if record.kind == "exercise":
+            text = record.text if _LIST_LINE.search(record.text) else sentences(record.text, 4)
+            if record.heading.lower().startswith("dose") and record.dose:
+                text = f"{record.dose.rstrip('.')}. {text}"
+            return f"**{record.title}: {record.heading.lower()}.** {text} [{n}]"
+        if record.kind == "program" and record.heading.lower().startswith("what is in it"):
+            cards = self._cards(self._program_exercises(record), 12)
+            lines = "\n".join(f"- **[{c.name}]({c.url})**: {c.dose.rstrip('.')}." for c in cards)
+            intro = self.t.render("program_intro", title=record.title)
+            return f"{intro} [{n}]\n{lines}" if lines else f"{sentences(record.text, 4)} [{n}]"
+        return f"{sentences(record.text, 4)} [{n}]"
+
+    def _program_exercises(self, record: Record) -> list[str]:
+        named = self.named_exercises(record.text)
+        return named or list(record.exercises)
+
+    def _other_parts(self, turn: TurnInput, top: Record) -> list[Record]:
+        """Sections that answer the other parts of a multi-part question (one each, different topics)."""
+        parts = [p for p in _PARTS.split(turn.message) if len(p.split()) >= 3]
+        if len(parts) < 2:
+            return []
+        out: list[Record] = []
+        used = {top.id}
+        for part in parts[1:3]:
+            vector = self.retriever_vector(part)
+            if not vector:
+                break
+            found = self.retriever.search(part, vector, k=2)
+            best = next((h for h in found if h.record.id not in used), None)
+            if best is not None and best.similarity >= PART_ANSWERS:
+                out.append(best.record)
+                used.add(best.record.id)
+        return out
+
+    def retriever_vector(self, text: str) -> list[float]:
+        embed = getattr(self.retriever.store, "embeddings", None)
+        return list(embed.embed_query(text)) if embed is not None else []
+
+    def _card_ids(self, message: str, top: Record, cited: Sequence[Record]) -> list[str]:
+        """Exercise cards only when the runner asks for exercises or the answering section names them."""
+        if top.kind == "program":  # "what is in it" names the program's exercises
+            return self._program_exercises(top) if top.heading.lower().startswith("what is in it") else []
+        named = self.named_exercises(top.text)
+        if top.kind == "exercise":
+            return [top.doc_id, *named]
+        if _ASKS_FOR_EXERCISES.search(message):
+            return [*named, *top.exercises, *(x for r in cited[1:] for x in r.exercises)]
+        return named
+
+    def _follow_up_answer(self, turn: TurnInput) -> Draft:
+        """A follow-up resolved against the topic: that section of each topic exercise, in turn."""
+        assert turn.follow_up is not None
+        resolved = [h.record for h in turn.hits if h.dense_rank is None and h.sparse_rank is None]
+        body: list[str] = []
+        for n, record in enumerate(resolved, 1):
+            text = sentences(record.text, 3)
+            if turn.follow_up.kind == "dose" and record.dose:
+                text = f"{record.dose.rstrip('.')}. {text}"
+            body.append(f"**{record.title}**: {text} [{n}]")
+        cited = list(resolved)
+        if turn.follow_up.kind == "dose":
+            weekly = self.retriever.records.get(WEEKLY_SECTION)
+            if weekly is not None:
+                cited.append(weekly)
+                body.append(f"{sentences(weekly.text, 2)} [{len(cited)}]")
+        if turn.follow_up.kind == "harder":
+            named = [d for r in resolved for d in self.named_exercises(r.text) if d != r.doc_id]
+        else:
+            named = []
+        cards = self._cards([*(r.doc_id for r in resolved), *named], 4)
+        return self._finish(body, cited, cards, turn.hits)
+
+    def _gap(self, turn: TurnInput, nearest: Record | None) -> Draft:
+        """Honest gap: our programs don't cover that specifically; the nearest guidance that applies."""
+        vars = self.settings.clinic_vars()
+        if nearest is None:
+            answer = self.t.render("no_match", **vars)
+            safety = self.wording.safety_net()
+            return Draft(
+                text=answer + "\n\n" + safety,
+                answer=answer,
+                safety_net=safety,
+                gap=True,
+                follow_ups=self.follow_ups(set(), turn.hits, []),
+            )
+        body = [
+            self.t.render("gap", **vars),
+            f"{self.t.render('gap_nearest', title=nearest.title)} {sentences(nearest.text, 2)} [1]",
+        ]
+        if nearest.program == "prog-gait-strength-mobility" or nearest.doc_id == GAIT_DOC:
+            body.append(self.t.render("booking_line", **vars))
+        draft = self._finish(body, [nearest], [], turn.hits)
+        draft.gap = True
+        draft.sections = []
+        return draft
 
     def _cards(self, ids: Sequence[str], limit: int) -> list[ExerciseCard]:
         cards: list[ExerciseCard] = []
@@ -264,48 +391,30 @@ class GroundedResponder:
                 break
         return cards
 
-    def _exercise_answer(self, top: Record, hits: Sequence[Hit], message: str) -> Draft:
-        name = top.title.lower()
-        asked = next((heading for rx, heading in _SECTION_WORDS if rx.search(message)), None)
-        body = [f"**{top.title}**: {top.summary} [1]"]
-        if asked in ("progression", "regression", "caution"):
-            section = self.section(top.doc_id, asked)
-            if section is not None:
-                body.append(f"{section.text} [1]")
-        else:
-            steps = self.section(top.doc_id, "how to")
-            if steps is not None and asked != "dose":
-                body.append(steps.text)
-        dose = self.section(top.doc_id, "dose")
-        if dose is not None:
-            body.append(f"**Dose:** {sentences(dose.text, 3)} [1]")
-        caution = self.section(top.doc_id, "caution")
-        if caution is not None and asked != "caution":
-            body.append(f"**Take care:** {sentences(caution.text, 2)} [1]")
-        others = [
-            h.record.doc_id for h in hits if h.record.kind == "exercise" and h.record.doc_id != top.doc_id
+    def _finish(
+        self,
+        body: list[str],
+        cited: list[Record],
+        cards: list[ExerciseCard],
+        hits: Sequence[Hit],
+    ) -> Draft:
+        """The draft from its parts: one citation per document, markers renumbered to match."""
+        docs = list(dict.fromkeys(r.doc_id for r in cited))
+        first = {d: next(r for r in cited if r.doc_id == d) for d in docs}
+        number = {n: docs.index(r.doc_id) + 1 for n, r in enumerate(cited, 1)}
+        answer = _MARKER.sub(lambda m: f"[{number.get(int(m.group(1)), int(m.group(1)))}]", "\n\n".join(body))
+        citations = [
+            Citation(id=r.doc_id, title=r.title, url=self.url(r.url), snippet=sentences(r.text, 1)[:240])
+            for r in first.values()
         ]
-        draft = self._finish(body, [top], self._cards(others, 2), hits)
-        draft.exercises = self._cards([top.doc_id, *others], 3)
-        offers = {
-            "progression": f"How do I make the {name} harder?",
-            "regression": f"What if the {name} is too hard?",
-            "how to": f"How do I do the {name}?",
-        }
-        draft.follow_ups = [q for key, q in offers.items() if key != (asked or "how to")]
-        if top.program and self.retriever.doc(top.program):
-            draft.follow_ups.append(f"What is in the {self.retriever.doc(top.program)[0].title}?")
-        return draft
-
-    def _program_answer(self, top: Record, hits: Sequence[Hit]) -> Draft:
-        body = [f"{top.summary} [1]", self.t.render("program_intro", title=top.title)]
-        cards = self._cards(top.exercises, 12)
-        lines = "\n".join(f"- **[{c.name}]({c.url})**: {c.dose.rstrip('.')}." for c in cards)
-        body.append(lines)
-        progress = self.section(top.doc_id, "how to progress")
-        if progress is not None:
-            body.append(f"{sentences(progress.text, 3)} [1]")
-        draft = self._finish(body, [top], [], hits)
-        draft.exercises = cards
-        draft.follow_ups = [f"How do I do the {c.name.lower()}?" for c in cards[:3]]
-        return draft
+        safety = self.wording.safety_net()
+        parts = Parts(answer=answer, exercises=cards, safety_net=safety, citations=citations)
+        return Draft(
+            text=render_markdown(self.t, self.settings, parts),
+            answer=answer,
+            safety_net=safety,
+            sections=[r.id for r in cited],
+            citations=citations,
+            exercises=cards,
+            follow_ups=self.follow_ups({r.id for r in cited}, hits, cards),
+        )

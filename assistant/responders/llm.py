@@ -53,6 +53,7 @@ from assistant.responders.llm_prose import (
     fault,
     number_sources,
 )
+from assistant.responders.render import render_cards
 from assistant.settings import Settings
 from assistant.types import Citation, Level
 
@@ -281,7 +282,8 @@ class LLMResponder:
             )
             for n in cited
         ]
-        body = [opening + prose.shown.rstrip(), self._tail(base)]
+        answer = opening + prose.shown.rstrip()
+        body = [answer, self._tail(base)]
         body.append(g.t.render("sources_heading"))
         body.append(
             "\n".join(
@@ -290,6 +292,8 @@ class LLMResponder:
         )
         return Draft(
             text="\n\n".join(body),
+            answer=prose.shown.rstrip(),
+            safety_net=base.safety_net,
             citations=citations,
             exercises=base.exercises,
             follow_ups=base.follow_ups,
@@ -297,14 +301,10 @@ class LLMResponder:
         )
 
     def _tail(self, base: Draft) -> str:
-        """The grounded reply's exercise cards and safety net, word for word; the sources follow."""
-        g = self.grounded
-        safety = g.wording.safety_net()
-        text = base.text.split(g.t.render("sources_heading"), 1)[0]
-        start = text.find(g.t.render("try_this_heading", **self.settings.clinic_vars()))
-        if base.exercises and start >= 0 and safety in text[start:]:
-            return text[start:].strip()
-        return safety
+        """The grounded reply's exercise cards and safety net, from its parts; the sources follow."""
+        cards = render_cards(self.grounded.t, self.settings, base.exercises)
+        safety = base.safety_net or self.grounded.wording.safety_net()
+        return "\n\n".join(p for p in (cards, safety) if p)
 
     # ------------------------------------------------------------------ the model
     def _messages(self, turn: TurnInput, sources: Sequence[Source], level: Level) -> list[BaseMessage]:
@@ -319,17 +319,10 @@ class LLMResponder:
 
     def _history(self, turn: TurnInput) -> list[BaseMessage]:
         """Earlier turns, newest kept first, within HISTORY_TOKENS; old [n] would mislead, so go."""
-        g = self.grounded
-        cut = [
-            g.t.render("try_this_heading", **self.settings.clinic_vars()),
-            g.t.render("sources_heading"),
-            g.wording.safety_net(),
-        ]
         messages: list[BaseMessage] = []
         for record in turn.history:
-            reply = str(record.reply.get("reply", ""))
-            for marker in cut:
-                reply = reply.split(marker, 1)[0]
+            # the answer part alone (older turns stored without parts: the whole reply)
+            reply = str(record.reply.get("answer") or record.reply.get("reply", ""))
             messages += [HumanMessage(record.message), AIMessage(CITE.sub("", reply).strip())]
         if not messages:
             return []

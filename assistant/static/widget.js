@@ -771,6 +771,16 @@
       })));
   }
 
+  /** The reply's parts: the answer (the escalation first at a raised level) and, at level none,
+   *  the one-line safety net for the message footer. Old replies without parts show `reply`. */
+  function replyParts(reply) {
+    if (typeof reply.answer !== "string" || !reply.answer) return { body: reply.reply, footer: "" };
+    var net = typeof reply.safety_net === "string" ? reply.safety_net : "";
+    var level = reply.triage && reply.triage.level;
+    if (level && level !== "none") return { body: net ? net + "\n\n" + reply.answer : reply.answer, footer: "" };
+    return { body: reply.answer, footer: net };
+  }
+
   /** One assistant message; `view.text(md)` while streaming, `view.finish(reply, item)` at the end. */
   function addBot(meta) {
     var md = h("div", { class: "md" });
@@ -797,10 +807,12 @@
       finish: function (reply, item) {
         if (frame) cancelAnimationFrame(frame);
         frame = 0;
-        md.replaceChildren(renderReply(reply.reply, reply.citations));
+        var parts = replyParts(reply);
+        md.replaceChildren(renderReply(parts.body, reply.citations));
         el.classList.remove("streaming");
         extras.replaceChildren();
         placeCards(md, extras, reply.exercises);
+        if (parts.footer) extras.appendChild(h("div", { class: "safety" }, renderReply(parts.footer, [])));
         append(extras, sourceList(reply.citations, md));
         extras.appendChild(feedbackFor(reply, item));
         reveal(el);

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from functools import lru_cache
 
-from evals.metrics.base import Metric, MetricResult
+from evals.metrics.base import Figures, Metric, MetricResult, Scored, mean
 from evals.runner import Checkpoint
 from evals.text import normalise
 
@@ -21,7 +22,15 @@ def mentions(text: str, word: str) -> bool:
 
 
 class ConceptCoverage(Metric):
+    """`coverage` over the golden cases; `answers.coverage` over the answer cases (their concepts)."""
+
     name = "coverage"
+
+    def aggregate(self, scored: Sequence[Scored]) -> Figures:
+        return {
+            self.name: mean([r.value for c, r in scored if c.expect.expect is None]),
+            "answers.coverage": mean([r.value for c, r in scored if c.expect.expect is not None]),
+        }
 
     def score(self, check: Checkpoint) -> MetricResult | None:
         if check.reply is None or not check.expect.mentions_any:

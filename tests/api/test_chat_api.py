@@ -24,7 +24,7 @@ def ask(client: TestClient, message: str, session_id: str | None = None, token: 
 
 
 def test_a_question_gets_a_cited_answer_with_exercises(client: TestClient) -> None:
-    body = ask(client, "my lower back aches on long runs, is it just tight hamstrings?")
+    body = ask(client, "my lower back aches on long runs, is it just tight hamstrings? What exercises help?")
     assert set(body) >= {
         "session_id",
         "turn_id",

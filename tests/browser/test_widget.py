@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 from tests.browser.conftest import PHONE, RECORDER, Trouble
 from tests.browser.helpers import Widget
 
-QUESTION = "my lower back aches on long runs, is it just tight hamstrings?"
+QUESTION = "my lower back aches on long runs, is it just tight hamstrings? What exercises help?"
 EMERGENCY = "my back hurts and since yesterday I can't feel the toilet paper when I wipe"
 
 
@@ -41,10 +41,13 @@ def test_a_question_streams_in_and_its_citation_opens(
     message = widget.last_bot()
     expect(message).not_to_have_class("streaming")
     assert "hamstring" in message.locator(".md").inner_text().lower()
-    assert message.locator(".md strong, .md ol, .md ul").count() > 0, (
+    assert message.locator(".md a.ref, .md strong, .md ol, .md ul").count() > 0, (
         "the Markdown is rendered, not shown raw"
     )
     assert "**" not in message.locator(".md").inner_text()
+    # the answer part in the bubble; the one-line safety net in the message's own footer
+    assert reply["safety_net"] and reply["safety_net"].strip("_") not in message.locator(".md").inner_text()
+    expect(message.locator(".safety")).to_contain_text("not a diagnosis")
     expect(message.locator(".card")).to_have_count(len(reply["exercises"]))
     for chip in reply["follow_ups"][:4]:
         expect(page.locator("#runsource-widget .chip", has_text=chip)).to_be_visible()

@@ -84,7 +84,9 @@ def test_malformed_bodies_get_a_clear_4xx(client: TestClient, discord_key: Signi
 def test_ask_is_deferred_then_edited_into_the_original(
     client: TestClient, discord_key: SigningKey, discord_api: FakeAPI
 ) -> None:
-    payload = ask_interaction("my lower back aches on long runs, is it just tight hamstrings? @everyone")
+    payload = ask_interaction(
+        "my lower back aches on long runs, is it just tight hamstrings? What exercises help? @everyone"
+    )
     r = interact(client, discord_key, payload)
     assert r.status_code == 200 and r.json() == {"type": 5, "data": {"flags": 0}}  # type: ignore[attr-defined]
     [edit] = discord_api.wait_for(edits_of(payload))

@@ -12,6 +12,7 @@ from assistant.doors.render import (
     SLACK_SECTION_LIMIT,
     body_markdown,
     discord_messages,
+    footer_line,
     slack_blocks,
     split_text,
     to_discord_markdown,
@@ -36,6 +37,10 @@ _This is education, not a diagnosis._
 **Sources**
 
 1. [Is it just tight hamstrings?](http://x/knowledge/hamstrings)"""
+
+
+ANSWER = GROUNDED.split("\n\n**Try this**", 1)[0]
+SAFETY_NET = "_This is education, not a diagnosis._"
 
 
 def reply(text: str = GROUNDED, **kw) -> Reply:  # type: ignore[no-untyped-def]
@@ -67,6 +72,9 @@ def reply(text: str = GROUNDED, **kw) -> Reply:  # type: ignore[no-untyped-def]
         ],
         "follow_ups": ["How do I do the dead bug?"],
     }
+    if text == GROUNDED:  # the parts the grounded responder gives with that whole text
+        base["answer"] = ANSWER
+        base["safety_net"] = SAFETY_NET
     base.update(kw)
     return Reply(**base)
 
@@ -100,11 +108,18 @@ def test_discord_links_do_not_unfurl() -> None:
     )
 
 
-def test_lists_shown_as_cards_are_lifted_out_of_the_text() -> None:
+def test_the_body_is_the_answer_part_and_the_safety_net_has_its_own_place() -> None:
     body = body_markdown(reply(), lift_cards=True)
-    assert "Try this" not in body and "Sources" not in body and "Dead bug" not in body
-    assert body.startswith("Tight hamstrings") and "_This is education, not a diagnosis._" in body
+    assert body == ANSWER  # cards, safety net and sources come from their own parts
+    assert footer_line(reply()) == SAFETY_NET
     assert body_markdown(reply(), lift_cards=False) == GROUNDED
+    assert body_markdown(reply("Only a whole text."), lift_cards=True) == "Only a whole text."
+    _, blocks = slack_blocks(reply(), SETTINGS)
+    contexts = [e["text"] for b in blocks if b["type"] == "context" for e in b["elements"]]
+    assert any("education, not a diagnosis" in c for c in contexts)
+    raised = reply(triage=Triage(level="evaluation"), safety_net="**Book a gait evaluation.**")
+    assert body_markdown(raised, lift_cards=True).startswith("**Book a gait evaluation.**")
+    assert footer_line(raised) == ""
 
 
 def test_split_text_keeps_every_word_within_the_limit() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -236,7 +237,13 @@ def test_reply_length_strips_markdown() -> None:
     result = ReplyLength().score(checkpoint(reply=reply))
     assert result is not None and result.value == 7.0
     f = run(ReplyLength(), [checkpoint(reply=make_reply("one two")), checkpoint(reply=reply)])
-    assert f == {"length.words_mean": 4.5, "length.words_p95": 7.0, "length.words_max": 7.0}
+    assert f == {
+        "length.words_mean": 4.5,
+        "length.words_median": 2.0,
+        "answers.words_median": None,
+        "length.words_p95": 7.0,
+        "length.words_max": 7.0,
+    }
 
 
 # ------------------------------------------------------------------ latency
@@ -249,3 +256,34 @@ def test_latency_uses_every_turn_once() -> None:
     assert f == {"latency.p50_ms": 20.0, "latency.p95_ms": 30.0}
     assert percentile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 95) == 10
     assert Level.EMERGENCY > Level.URGENT  # the ordering the triage metric relies on
+
+
+def test_answer_cases_and_their_metrics() -> None:
+    from assistant.types import Reply
+    from evals.cases import parse_line
+    from evals.metrics import DuplicateReplies, SectionHitAt1, WrongRefusals
+    from evals.runner import CaseRun, TurnRun
+
+    line = (
+        '{"id": "a-1", "turns": ["q one?"], "sections": ["edu-x#in-short"], '
+        '"concepts": [["alpha"]], "expect": "answer"}'
+    )
+    case = parse_line(Path("x.jsonl"), 1, line)
+    assert case.category == "answers" and case.expected_sections == ("edu-x#in-short",)
+    other = parse_line(
+        Path("x.jsonl"), 2, line.replace("a-1", "a-2").replace("q one", "q two").replace("edu-x", "edu-y")
+    )
+
+    def run(c, answer: str, section: str, **kw):  # type: ignore[no-untyped-def]
+        reply = Reply(
+            session_id="s", turn_id="t", reply=answer, answer=answer, retrieved_sections=[section], **kw
+        )
+        return CaseRun(c, [TurnRun(c.turns[0], reply, 1.0)]).checkpoints()[0]
+
+    hit, miss = run(case, "same", "edu-x#in-short"), run(other, "same", "edu-x#in-short")
+    assert SectionHitAt1().score(hit).passed and SectionHitAt1().score(miss).passed is False
+    dupes = DuplicateReplies()
+    scored = [(c, dupes.score(c)) for c in (hit, miss)]
+    assert dupes.aggregate(scored)["answers.duplicate_replies"] == 1.0  # type: ignore[arg-type]
+    refused = run(case, "no", "edu-x#in-short", intent="out_of_scope", in_scope=False)
+    assert WrongRefusals().score(refused).passed is False

@@ -90,7 +90,15 @@ def make_turn(retriever: HybridRetriever) -> TurnMaker:
             {"level": level, "flags": list(flags), "state": TriageState(), "clarify": list(clarify)}
         )
         past = [
-            TurnRecord(turn_id=f"t{n}", session_id="s", n=n, created_at=0.0, message=m, reply={"reply": r})
+            # stored as real turns are: the whole reply and its answer part
+            TurnRecord(
+                turn_id=f"t{n}",
+                session_id="s",
+                n=n,
+                created_at=0.0,
+                message=m,
+                reply={"reply": r, "answer": r.split("\n\n**Sources**", 1)[0]},
+            )
             for n, (m, r) in enumerate(history, 1)
         ]
         return TurnInput(

@@ -60,17 +60,19 @@ def test_citations_are_renumbered_in_order_of_use(
 ) -> None:
     turn = make_turn(HAMSTRINGS)
     sources = number_sources(turn.hits)
-    reply = "Core control matters [3]. Hamstring tightness is rarely the cause [1, 3]."
+    last = len(sources)
+    assert last >= 2
+    reply = f"Core control matters [{last}]. Hamstring tightness is rarely the cause [1, {last}]."
     draft = make_responder(ScriptedChatModel([reply])).respond(turn)
     assert draft.mode == "llm", draft.notes
     assert draft.text.startswith("Core control matters [1]. Hamstring tightness is rarely the cause [2][1].")
-    assert [c.id for c in draft.citations] == [sources[2].doc_id, sources[0].doc_id]
+    assert [c.id for c in draft.citations] == [sources[last - 1].doc_id, sources[0].doc_id]
 
 
 def test_the_grounded_exercise_cards_are_kept_word_for_word(
     make_turn: TurnMaker, make_responder: ResponderMaker, grounded: GroundedResponder
 ) -> None:
-    turn = make_turn(HAMSTRINGS)
+    turn = make_turn("What exercises help more than stretching tight hamstrings for my back?")
     base = grounded.respond(turn)
     draft = make_responder(ScriptedChatModel([GOOD])).respond(turn)
     assert base.exercises and draft.exercises == base.exercises
