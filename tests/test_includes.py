@@ -96,11 +96,23 @@ def test_a_template_gets_the_include_before_its_names_are_checked(tmp_path: Path
         Templates.load(path, set())
 
 
-def test_the_safety_net_and_the_pages_share_one_emergency_list() -> None:
+def test_the_warning_signs_the_urgent_replies_and_the_pages_share_one_emergency_list() -> None:
     signs = includes.expand("[[include: emergency-signs]]", "test")
     settings = Settings()
-    net = Templates.load(ROOT / "prompts" / "escalation.yaml", {*settings.clinic_vars(), "signs"})
-    assert signs in net.render("safety_net", **settings.clinic_vars())
+    wording = Templates.load(ROOT / "prompts" / "escalation.yaml", {*settings.clinic_vars(), "signs"})
+    values = {**settings.clinic_vars(), "signs": "a sign"}
+    for name in ("warning_signs", "urgent", "urgent_same_day", "urgent_other", "urgent_same_day_other"):
+        assert signs in wording.render(name, **values), name
     docs = {d.meta.id: d for d in load_docs([ROOT / "knowledge"], PageFill.from_settings(settings))}
     for doc_id in ("edu-red-flags", "prog-nerve-mobility", "ex-seated-sciatic-slider"):
         assert signs in docs[doc_id].body, doc_id
+
+
+def test_the_safety_net_at_level_none_is_one_short_line_that_points_to_the_list() -> None:
+    settings = Settings()
+    wording = Templates.load(ROOT / "prompts" / "escalation.yaml", {*settings.clinic_vars(), "signs"})
+    net = wording.render("safety_net", **settings.clinic_vars())
+    assert len(net.split()) <= 50 and "\n" not in net.strip()
+    for family in ("bottom or genitals", "bladder, bowel or sexual", "both legs", settings.emergency_number):
+        assert family in net, family
+    assert "warning signs" in net  # the full list is one question away
