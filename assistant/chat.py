@@ -224,7 +224,7 @@ class ChatService:
         yield TurnStart(
             p.session_id,
             p.turn_id,
-            Triage(level=a.level.label, flags=a.flags),
+            Triage(level=a.level.label, care=a.care, flags=a.flags),
             r.intent,
             r.in_scope,
             p.token,
@@ -321,7 +321,7 @@ class ChatService:
             sections=draft.sections,
             gap=draft.gap,
             retrieved_sections=sections,
-            triage=Triage(level=assessment.level.label, flags=assessment.flags),
+            triage=Triage(level=assessment.level.label, care=assessment.care, flags=assessment.flags),
             intent=routed.intent,
             in_scope=routed.in_scope,
             citations=draft.citations,

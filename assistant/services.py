@@ -7,7 +7,6 @@ import logging
 import time
 from dataclasses import dataclass, field
 
-from assistant import escalation as escalation_wording
 from assistant.chat import ChatService
 from assistant.embeddings import VectorEmbeddings, load_embeddings
 from assistant.followups import FollowUpDetector
@@ -75,8 +74,12 @@ def make_once(settings: Settings) -> Once:
 
 def make_wording(settings: Settings) -> Wording:
     def escalation(level: Level, turn: TurnInput) -> str:
-        return escalation_wording.escalation_text(
-            level, turn.assessment.flags, settings, about_other=turn.assessment.about_other
+        return triage_wording.escalation_text(
+            level,
+            turn.assessment.flags,
+            settings,
+            about_other=turn.assessment.about_other,
+            where=turn.assessment.care if level == turn.assessment.level else None,
         )
 
     def refusal(kind: str, turn: TurnInput) -> str:

@@ -11,6 +11,9 @@ Channel = Literal["web", "slack", "discord", "api", "cli", "eval"]
 Intent = Literal["education", "exercise", "symptom", "greeting", "out_of_scope", "refusal", "clarify"]
 Mode = Literal["grounded", "llm"]
 LevelName = Literal["none", "evaluation", "urgent", "emergency"]
+# Where the runner should go, decided once from the level and the rules that fired
+# (`Rulebook.care`): every door's banner and the escalation wording follow it.
+CareName = Literal["none", "evaluation", "in_person", "day_or_two", "same_day", "emergency"]
 
 
 class Level(IntEnum):
@@ -60,6 +63,12 @@ class ShownFlag(BaseModel):
 
 class Triage(BaseModel):
     level: LevelName = "none"
+    care: CareName = Field(
+        "none",
+        description="Where to go: none | evaluation (in person or online) | in_person (an in-person "
+        "assessment) | day_or_two (a doctor within a day or two) | same_day (a doctor today) | "
+        "emergency (emergency care now).",
+    )
     flags: list[Flag] = Field(default_factory=list)
 
     @field_serializer("flags")

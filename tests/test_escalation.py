@@ -6,9 +6,9 @@ import re
 
 import pytest
 
-from assistant import escalation
 from assistant.guard import OutputGuard
 from assistant.settings import ROOT, Settings
+from assistant.triage import wording as escalation
 from assistant.triage.rules import load_rulebook
 from assistant.types import Flag, Level
 from tests.triage.helpers import say
@@ -118,3 +118,40 @@ def test_each_locale_has_its_own_words(settings: Settings, words: list[str]) -> 
 def test_a_setting_given_explicitly_wins_over_its_locale() -> None:
     settings = Settings(locale="en-GB", emergency_number="112")
     assert settings.emergency_number == "112" and settings.emergency_department.startswith("A&E")
+
+
+@pytest.mark.parametrize(
+    ("message", "care"),
+    [
+        ("my left leg feels weak since yesterday", "same_day"),
+        ("I had breast cancer 5 years ago and now my back aches all the time", "day_or_two"),
+        ("I feel really unwell in myself and my back hurts", "day_or_two"),
+        (
+            "I get a burning pain down the back of my leg to my calf, just the right leg, no numbness",
+            "in_person",
+        ),
+        ("it's been 3 weeks and no better", "evaluation"),
+        ("I can't feel the toilet paper when I wipe and my back is killing me", "emergency"),
+        ("how many dead bugs should I do?", "none"),
+    ],
+)
+def test_where_to_go_is_decided_once_by_the_rules_and_carried_by_the_reply(message: str, care: str) -> None:
+    chat = say(message)
+    assert chat.last.care == care
+    assert (
+        escalation.care(chat.last.level, chat.last.flags, US) == care
+    )  # wording built outside a turn agrees
+
+
+def test_the_door_banner_follows_the_care_today_or_within_a_day_or_two_never_both() -> None:
+    from assistant.doors.render import banner
+    from assistant.types import Reply, Triage
+
+    def headline(care: str) -> str:
+        reply = Reply(session_id="s", turn_id="t", reply="x", triage=Triage(level="urgent", care=care))
+        top = banner(reply, UK)
+        assert top is not None
+        return top.headline
+
+    assert "today" in headline("same_day") and "day or two" not in headline("same_day")
+    assert "day or two" in headline("day_or_two") and "today" not in headline("day_or_two")

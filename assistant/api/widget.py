@@ -27,7 +27,9 @@ class WidgetConfig(BaseModel):
     app_name: str
     clinic_name: str
     emergency_number: str
-    urgent_care: str
+    emergency_department: str
+    urgent_care: str = Field(description="Same-day care (urgent replies whose care is same_day).")
+    doctor_soon: str = Field(description="A doctor within a day or two (care day_or_two).")
     booking_url: str
     clinic_phone: str
     max_message_chars: int = Field(description="Longer messages are refused (413).")

@@ -69,12 +69,17 @@ class Banner:
 
 
 def banner(reply: Reply, settings: Settings) -> Banner | None:
-    """The line shown before anything else for urgent and emergency replies."""
-    level = reply.triage.level
+    """The line shown before anything else for urgent and emergency replies, worded from the
+    reply's care (`Triage.care`): today or within a day or two, never both."""
+    level, care = reply.triage.level, reply.triage.care
     if level == "emergency":
-        headline = f"🚨 Emergency: call {settings.emergency_number} or go to the emergency department now"
+        headline = (
+            f"🚨 Emergency: call {settings.emergency_number} or go to {settings.emergency_department} now"
+        )
+    elif level == "urgent" and care == "day_or_two":
+        headline = f"⚠️ Urgent: see {settings.doctor_soon} within a day or two"
     elif level == "urgent":
-        headline = f"⚠️ Urgent: see {settings.urgent_care}"
+        headline = f"⚠️ Urgent: see {settings.urgent_care}"  # the locale's same-day words
     else:
         return None
     labels = list(dict.fromkeys(f.label for f in reply.triage.flags if f.label))

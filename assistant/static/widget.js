@@ -397,7 +397,9 @@
     app_name: "RUNsource",
     clinic_name: "the clinic",
     emergency_number: "",
-    urgent_care: "your doctor or an urgent care clinic",
+    emergency_department: "the nearest emergency department",
+    urgent_care: "your doctor or an urgent care clinic today",
+    doctor_soon: "your doctor",
     booking_url: "",
     clinic_phone: "",
     max_message_chars: 4000,
@@ -687,6 +689,8 @@
 
   function banner(triage) {
     var level = triage && triage.level;
+    // Where to go is decided once on the server (triage.care); today or within a day or two, never both.
+    var care = (triage && triage.care) || level;
     var flags = (triage && Array.isArray(triage.flags) ? triage.flags : []).filter(function (f) { return f && typeof f.label === "string"; });
     var signs = flags.length ? h("ul", null, flags.map(function (f) { return h("li", { text: f.label }); })) : null;
     if (level === "emergency") {
@@ -694,23 +698,26 @@
       var call = tel(number);
       return h("div", { class: "banner emergency", role: "alert" },
         h("h3", { text: "Emergency: get help now" }),
-        h("p", { text: "Call " + (number || "your local emergency number") + " or go to the nearest emergency department now." }),
+        h("p", { text: "Call " + (number || "your local emergency number") + " or go to " + config.emergency_department + " now." }),
         signs ? h("p", { text: "Warning sign:" }) : null, signs,
         call ? h("a", { class: "cta", href: call, text: "Call " + number }) : null);
     }
     if (level === "urgent") {
       var phone = tel(config.clinic_phone);
+      var soon = care === "day_or_two";
       return h("div", { class: "banner urgent", role: "alert" },
-        h("h3", { text: "See a doctor within a day or two" }),
-        h("p", { text: "Contact " + config.urgent_care + ". Hold off on exercises until you have been checked." }),
+        h("h3", { text: soon ? "See a doctor within a day or two" : "See a doctor today" }),
+        h("p", { text: "Contact " + (soon ? config.doctor_soon : config.urgent_care) + ". Hold off on exercises until you have been checked." }),
         signs ? h("p", { text: "Why:" }) : null, signs,
         phone ? h("a", { class: "cta", href: phone, text: "Call " + config.clinic_name }) : null);
     }
     if (level === "evaluation") {
       var book = safeUrl(config.booking_url);
       return h("div", { class: "banner evaluation", role: "note" },
-        h("h3", { text: "Worth a gait evaluation" }),
-        h("p", { text: "A physiotherapist at " + config.clinic_name + " can look at how you run, in person or online." }),
+        h("h3", { text: care === "in_person" ? "Book an in-person assessment" : "Worth a gait evaluation" }),
+        h("p", { text: care === "in_person"
+          ? "Leg symptoms and young runners need an in-person check: a physiotherapist at " + config.clinic_name + " can examine you."
+          : "A physiotherapist at " + config.clinic_name + " can look at how you run, in person or online." }),
         book ? h("a", { class: "cta", href: book, target: "_blank", rel: "noopener noreferrer", text: "Book a gait evaluation" }) : null);
     }
     return null;

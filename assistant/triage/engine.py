@@ -440,6 +440,7 @@ class TriageEngine:
         new_state = TriageState(level=level.label, flags=flags, facts=facts, pending=clarify)
         return Assessment(
             level=level,
+            care=self.book.care(level, flags),
             flags=flags,
             state=new_state,
             clarify=clarify,

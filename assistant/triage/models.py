@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from assistant.types import Flag, Level, LevelName
+from assistant.types import CareName, Flag, Level, LevelName
 
 
 class TriageState(BaseModel):
@@ -28,6 +28,7 @@ class Assessment(BaseModel):
     """One turn's triage."""
 
     level: Level
+    care: CareName = Field("none", description="Where to go (`Rulebook.care` of the level and flags).")
     flags: list[Flag] = Field(description="Flags fired this turn plus those kept from the session.")
     state: TriageState = Field(description="The new state to store.")
     clarify: list[str] = Field(default_factory=list, description="Screening questions to ask first.")

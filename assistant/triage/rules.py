@@ -23,7 +23,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from assistant.errors import RuleError
-from assistant.types import LevelName
+from assistant.types import CareName, Flag, Level, LevelName
 
 RuleLevel = Literal["evaluation", "urgent", "emergency"]
 # How soon an urgent flag needs a doctor; the reply's wording follows it (prompts/escalation.yaml).
@@ -62,6 +62,7 @@ class Sign(_Strict):
     label: str = Field(min_length=3, description="Clinician wording, shown in the audit trail.")
     level: RuleLevel | None = Field(None, description="Absent: a risk factor used by combinations.")
     timeframe: Timeframe | None = Field(None, description="Urgent signs: same_day or day_or_two.")
+    in_person: bool = Field(False, description="Evaluation signs an online visit cannot assess (nerves).")
     say: str = Field("", description="Lay name of the warning sign, used in the reply.")
     rationale: str = ""
     source: str = ""
@@ -89,6 +90,7 @@ class Combination(_Strict):
     id: str = Field(pattern=_ID)
     level: RuleLevel
     timeframe: Timeframe | None = Field(None, description="Urgent combinations: same_day or day_or_two.")
+    in_person: bool = Field(False, description="Evaluation combinations that need an in-person assessment.")
     label: str = Field(min_length=3)
     say: str = ""
     rationale: str
@@ -144,6 +146,24 @@ class Rulebook(BaseModel):
         out = {s.id for s in self.signs.values() if s.history_counts}
         out |= {c.id for c in self.combinations.values() if out & {*c.all, *c.any}}
         return out
+
+    def care(self, level: Level, flags: list[Flag]) -> CareName:
+        """Where to go, from the level and the rules that fired at it: the one decision every reply,
+        banner and door follows. Urgent flags name their timeframe and the sooner wins (none stated
+        counts as same day); an evaluation sign an online visit cannot assess means in person."""
+        at_level = [f.id for f in flags if Level.parse(f.level) == level]
+        if level == Level.EMERGENCY:
+            return "emergency"
+        if level == Level.URGENT:
+            frames = [rule.timeframe if (rule := self._rule(rid)) else None for rid in at_level]
+            return "day_or_two" if frames and all(t == "day_or_two" for t in frames) else "same_day"
+        if level == Level.EVALUATION:
+            in_person = any((rule := self._rule(rid)) is not None and rule.in_person for rid in at_level)
+            return "in_person" if in_person else "evaluation"
+        return "none"
+
+    def _rule(self, rule_id: str) -> Sign | Combination | None:
+        return self.signs.get(rule_id) or self.combinations.get(rule_id)
 
     def flag_level(self, rule_id: str) -> LevelName | None:
         if rule_id in self.signs:

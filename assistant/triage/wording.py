@@ -12,7 +12,8 @@ from pathlib import Path
 from assistant.errors import ConfigError
 from assistant.prompts import Templates
 from assistant.settings import CLINIC_VARS, Settings
-from assistant.types import Flag, Level
+from assistant.triage.rules import Rulebook, load_rulebook
+from assistant.types import CareName, Flag, Level
 
 SETTINGS_VARS = set(CLINIC_VARS)
 ALLOWED = SETTINGS_VARS | {"signs"}
@@ -23,9 +24,13 @@ REQUIRED = {
     "emergency_other",
     "urgent",
     "urgent_other",
+    "urgent_same_day",
+    "urgent_same_day_other",
     "evaluation",
     "evaluation_other",
     "evaluation_in_person",
+    "evaluation_leg",
+    "evaluation_leg_other",
     "safety_net",
     "warning_signs",
     "retracted",
@@ -36,8 +41,8 @@ REQUIRED = {
     *(f"refusal_{k}" for k in REFUSALS),
     *(f"clarify_{q}" for q in SCREENING),
 }
-# Flags whose evaluation means "be seen in person", not an online program (NICE NG59 is 16+).
-IN_PERSON = {"under_16", "pars_suspicion", "bone_stress_suspicion"}
+# In-person flags worded for young runners (NICE NG59 is 16+); other in-person flags are the leg's nerves.
+YOUNG = {"under_16", "pars_suspicion", "bone_stress_suspicion"}
 
 
 @lru_cache(maxsize=8)
@@ -65,22 +70,46 @@ def _signs(flags: list[Flag], level: Level) -> str:
     return ", ".join(names[:-1]) + " and " + names[-1]
 
 
-def escalation_text(level: Level, flags: list[Flag], settings: Settings, about_other: bool = False) -> str:
-    """Markdown that opens a reply at `level`; the safety net at level none."""
-    t = _templates(settings)
+@lru_cache(maxsize=8)
+def _rulebook(rules_dir: Path) -> Rulebook:
+    return load_rulebook(rules_dir)
+
+
+def care(level: Level, flags: list[Flag], settings: Settings) -> CareName:
+    """Where to go: the rulebook's one decision (`Rulebook.care`), for wording built outside a turn
+    (a turn's assessment carries it already)."""
+    return _rulebook(settings.knowledge_dir / "red_flags").care(level, flags)
+
+
+def template_name(care: CareName, flags: list[Flag], about_other: bool) -> str:
+    """The template of `prompts/escalation.yaml` that words `care`."""
+    other = "_other" if about_other else ""
+    if care == "in_person":
+        return "evaluation_in_person" if any(f.id in YOUNG for f in flags) else f"evaluation_leg{other}"
+    names = {
+        "none": "safety_net",
+        "evaluation": f"evaluation{other}",
+        "day_or_two": f"urgent{other}",
+        "same_day": f"urgent_same_day{other}",
+        "emergency": f"emergency{other}",
+    }
+    return names[care]
+
+
+def escalation_text(
+    level: Level,
+    flags: list[Flag],
+    settings: Settings,
+    about_other: bool = False,
+    where: CareName | None = None,
+) -> str:
+    """Markdown that opens a reply at `level`; the safety net at level none. `where` is the turn's
+    care (`Assessment.care`); without it the rulebook decides it from the flags, the same way."""
+    name = template_name(where or care(level, flags, settings), flags, about_other)
     values = _vars(settings)
-    if level == Level.NONE:
-        return t.render("safety_net", **values)
-    values["signs"] = _signs(flags, level)
-    if level == Level.EMERGENCY:
-        name = "emergency_other" if about_other else "emergency"
-    elif level == Level.URGENT:
-        name = "urgent_other" if about_other else "urgent"
-    elif any(f.id in IN_PERSON for f in flags):
-        name = "evaluation_in_person"
-    else:
-        name = "evaluation_other" if about_other else "evaluation"
-    return t.render(name, **values)
+    if level != Level.NONE:
+        values["signs"] = _signs(flags, level)
+    return _templates(settings).render(name, **values)
 
 
 def refusal_text(kind: str, settings: Settings) -> str:

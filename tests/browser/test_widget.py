@@ -268,3 +268,19 @@ def test_dark_theme_follows_the_system(browser: Any, server: str, screenshots: P
         page.screenshot(path=str(screenshots / "widget-phone-dark.png"))
     finally:
         context.close()
+
+
+def test_an_urgent_banner_says_the_rules_timeframe_today_or_within_a_day_or_two(page: Any) -> None:
+    page.goto("/")
+    widget = Widget(page).open()
+
+    reply = widget.ask("I had breast cancer 5 years ago and now my back aches all the time")
+    assert reply["triage"]["care"] == "day_or_two"
+    banner = widget.last_bot().locator(".banner")
+    expect(banner).to_contain_text("within a day or two")
+    expect(banner).not_to_contain_text("today")
+
+    widget.ask("and since this morning my left leg feels weak")
+    banner = widget.last_bot().locator(".banner")
+    expect(banner).to_contain_text("See a doctor today")
+    expect(banner).not_to_contain_text("day or two")
