@@ -109,9 +109,6 @@ def test_the_context_step_keeps_look_alikes_quiet(chat: TriageChat, message: str
     assert (chat >> message).level in {"none", "evaluation"}, chat.last.flags
 
 
-@pytest.mark.xfail(
-    strict=True, reason="known classifier miss (probability under the emergency threshold); fix in the corpus"
-)
 def test_someone_elses_emergency_is_an_emergency_about_them(chat: TriageChat) -> None:
     chat >> "my husband collapsed after his run, he's grey and sweaty and says his back and jaw hurt"
     assert chat.level == "emergency"

@@ -45,7 +45,7 @@ def test_it_catches_what_the_patterns_miss(
             ),
         ),
         "my legs are heavy after the long run",
-        "my foot fell asleep while sitting cross legged",
+        pytest.param("my foot fell asleep while sitting cross legged", marks=KNOWN_OVER),
         pytest.param(
             "my legs are wobbly after leg day",
             marks=pytest.mark.xfail(
