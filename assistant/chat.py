@@ -18,7 +18,7 @@ from assistant.keys import SessionKeys, check_token, new_token, token_hash
 from assistant.redact import redact
 from assistant.responders.base import Draft, Fallback, Responder, StreamingResponder, TurnInput
 from assistant.retrieval import Hit
-from assistant.router import Router
+from assistant.router import RELEVANCE_STRONG, Router
 from assistant.sessions import AuditRecord, Feedback, SessionAccess, SessionStore, TurnRecord, new_id
 from assistant.triage import TriageState
 from assistant.types import Channel, Intent, Level, Reply, Triage
@@ -37,6 +37,11 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 # A message whose best section is this close asks about that section's topic in its own right.
 _NEW_TOPIC = 0.75
+# Below this, a message in a conversation is too thin to stand alone ("what about insoles?", "I work
+# from home, what can I do during the day?"): it is also searched joined to the last question,
+# whichever finds the closer section wins, and it is read as part of an in-scope conversation.
+# The router's bar for a message that is plainly about our knowledge.
+_STANDS_ALONE = RELEVANCE_STRONG
 
 
 def clean(message: str, limit: int) -> str:
@@ -264,7 +269,7 @@ class ChatService:
         state = TriageState.model_validate(raw_state["triage"]) if raw_state else TriageState()
         history = self.sessions.history(session_id, limit=6) if raw_state else []
 
-        query = text
+        query, in_context = text, False
         # one batched embedding call: the message (also retrieval's query vector) and the pieces
         # the red-flag classifier scores
         previous = history[-1].message if history else None
@@ -290,13 +295,22 @@ class ChatService:
                     hits = self.retriever.search(
                         query, self.embeddings.embed_array([query])[0].tolist(), k=self.k + 4
                     )
+            last_in_scope = bool(history) and bool(history[-1].reply.get("in_scope", True))
+            thin = not hits or hits[0].similarity < _STANDS_ALONE
+            if follow_up is None and previous and last_in_scope and thin:
+                # the joined turn's vector is the last of the batch the classifier already scored
+                joined = f"{previous} {text}"
+                joined_hits = self.retriever.search(joined, vectors[-1].tolist(), k=self.k + 4)
+                if joined_hits and (not hits or joined_hits[0].similarity > hits[0].similarity):
+                    hits = joined_hits
+                in_context = bool(hits)
         except BackendUnavailable:
             if assessment.level < Level.URGENT:
                 raise
             hits, follow_up = [], None  # an escalation needs no knowledge: the runner still gets it
         # routing sees how close the message is to the knowledge (best cosine similarity of the hits)
         relevance = max((h.similarity for h in hits), default=None)
-        routed = self.router.route(text, assessment, relevance, follow_up)
+        routed = self.router.route(text, assessment, relevance, follow_up, in_context)
         turn_in = TurnInput(
             message=text, route=routed, assessment=assessment, hits=hits, history=history, follow_up=follow_up
         )

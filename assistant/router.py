@@ -308,8 +308,9 @@ class Router:
         assessment: Assessment,
         relevance: float | None = None,
         follow_up: FollowUp | None = None,
+        in_context: bool = False,
     ) -> Route:
-        return route(message, assessment, relevance, follow_up, names=self.names)
+        return route(message, assessment, relevance, follow_up, names=self.names, in_context=in_context)
 
 
 def route(
@@ -319,12 +320,15 @@ def route(
     follow_up: FollowUp | None = None,
     *,
     names: re.Pattern[str] | None = None,
+    in_context: bool = False,
 ) -> Route:
     """The intent and scope of one message, given its triage: the one route decision every responder uses.
 
     `relevance`: the best cosine similarity between the message and the knowledge, when known.
     `follow_up`: set when the message is a follow-up resolved against the session's topic ("make it
     harder", "I only have 10 minutes a day"): it is answered, whatever words it lacks.
+    `in_context`: the message was too thin to stand alone and found its answer only joined to the
+    last question ("what about insoles?" after a shoe question): in scope unless plainly off topic.
     """
     text = " ".join(message.lower().replace("\u2019", "'").split())
     plain = re.sub(r"[^\w' &]+", " ", text).strip()
@@ -373,17 +377,18 @@ def route(
         return Route(intent="out_of_scope", in_scope=False, topic="other_injury")
     if OTHER_INJURY.search(text) and PAIN.search(text) and not about_back:
         return Route(intent="out_of_scope", in_scope=False, topic="other_injury")
-    if not in_scope_words and not strong:
+    if not in_scope_words and not strong and not in_context:
         # running words alone do not make a message about a runner's back
         if RUNNING_OFF_TOPIC.search(text) or (RUNNING.search(text) and weak):
             return Route(intent="out_of_scope", in_scope=False, topic="running")
         if not RUNNING.search(text) and len(plain.split()) >= 3:
             return Route(intent="out_of_scope", in_scope=False, topic="off_topic")
+    topic = "in_context" if in_context else None
     if EXERCISE.search(text) or named:
-        return Route(intent="exercise", in_scope=True)
+        return Route(intent="exercise", in_scope=True, topic=topic)
     if SYMPTOM.search(text):
-        return Route(intent="symptom", in_scope=True)
-    return Route(intent="education", in_scope=True)
+        return Route(intent="symptom", in_scope=True, topic=topic)
+    return Route(intent="education", in_scope=True, topic=topic)
 
 
 PAIN = _rx(

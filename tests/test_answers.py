@@ -87,3 +87,17 @@ def test_the_router_knows_the_loaded_knowledge_names() -> None:
     router = Router.from_titles(["Suitcase carry"])
     assert router.names is not None and router.names.search("suitcase carry what weight")
     assert Router.from_titles([]).names is None
+
+
+def test_a_thin_follow_up_is_searched_with_the_last_question_and_answered_not_refused(chat) -> None:  # type: ignore[no-untyped-def]
+    chat >> "do I need special running shoes for my back?"
+    chat >> "what about insoles? my mate swears by them"
+    reply = chat.reply
+    assert reply.in_scope and not reply.gap
+    assert reply.sections[0].startswith("edu-shoes-and-orthotics#")
+
+
+def test_a_new_question_that_stands_alone_is_not_bent_toward_the_last_one(chat) -> None:  # type: ignore[no-untyped-def]
+    chat >> "do I need special running shoes for my back?"
+    chat >> "glute bridge, how many sets and reps?"
+    assert chat.reply.sections[0] == "ex-glute-bridge#dose"

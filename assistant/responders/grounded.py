@@ -248,9 +248,13 @@ class GroundedResponder:
         if turn.follow_up is not None and hits[0].dense_rank is None and hits[0].sparse_rank is None:
             return self._follow_up_answer(turn)
         top = hits[0]
-        if top.similarity < ANSWERS and not self._names_top(turn.message, top.record):
+        # a thin follow-up was searched joined to the last question: judge the answer on both
+        asked = turn.message
+        if turn.route.topic == "in_context" and turn.history:
+            asked = f"{turn.history[-1].message} {turn.message}"
+        if top.similarity < ANSWERS and not self._names_top(asked, top.record):
             return self._gap(turn, top.record)
-        if not self._about(turn.message, top.record):
+        if not self._about(asked, top.record):
             return self._gap(turn, top.record)
         return self._answer(turn, top.record)
 
