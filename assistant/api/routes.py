@@ -47,9 +47,11 @@ class KnowledgeOut(BaseModel):
     text: str
 
 
-async def limit_session_turns(body: ChatIn, services: ServicesDep) -> None:
-    """Chat turns per session (a new session has no count yet)."""
+async def limit_session_turns(body: ChatIn, services: ServicesDep, token: TokenDep) -> None:
+    """Chat turns per session (a new session has no count yet), counted only for the holder of the
+    session's token: someone who knows or guesses an id cannot spend its owner's turns."""
     if body.session_id:
+        await asyncio.to_thread(services.chat.authorize, body.session_id, body.session_token or token)
         await enforce(services, "session", body.session_id)
 
 

@@ -158,6 +158,16 @@ def test_turns_are_limited_per_session(services) -> None:  # type: ignore[no-unt
         )
 
 
+def test_a_wrong_token_cannot_spend_a_sessions_turns(services) -> None:  # type: ignore[no-untyped-def]
+    with limited_app(services, rate_limit_ip_per_minute=100, rate_limit_session_per_minute=2) as client:
+        opened = client.post("/v1/chat", json={"message": "what is cadence?"}).json()
+        forged = {"message": "hi", "session_id": opened["session_id"], "session_token": "not-the-token"}
+        refused = [client.post("/v1/chat", json=forged) for _ in range(3)]
+        assert {r.status_code for r in refused} <= {401, 403, 404}, [r.status_code for r in refused]
+        owner = {**forged, "session_token": opened["session_token"]}
+        assert [client.post("/v1/chat", json=owner).status_code for _ in range(2)] == [200, 200]
+
+
 def test_feedback_is_limited_per_ip(services) -> None:  # type: ignore[no-untyped-def]
     with limited_app(services, rate_limit_ip_per_minute=2) as client:
         body = {"turn_id": "t_nope", "rating": "up"}
