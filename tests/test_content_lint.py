@@ -168,6 +168,9 @@ def test_every_emergency_instruction_for_nerve_signs_carries_the_whole_list(loca
     signs = includes.expand("[[include: emergency-signs]]", "lint")
     found = {}
     texts = {**expanded_pages(settings), **rendered_templates(settings)}
+    # The one-line safety net at level none names the emergency families and points to the whole
+    # list ("what are the warning signs?"); test_includes holds it to that.
+    texts.pop("safety_net")
     for name, text in texts.items():
         for s in sentences(text):
             sends = settings.emergency_number in s or settings.emergency_department in s
