@@ -270,17 +270,32 @@ def test_dark_theme_follows_the_system(browser: Any, server: str, screenshots: P
         context.close()
 
 
-def test_an_urgent_banner_says_the_rules_timeframe_today_or_within_a_day_or_two(page: Any) -> None:
+@pytest.mark.parametrize(
+    ("message", "care", "says", "never"),
+    [
+        (
+            "I had breast cancer 5 years ago and now my back aches all the time",
+            "day_or_two",
+            "within a day or two",
+            "today",
+        ),
+        (
+            "since this morning my left leg feels weak and my back aches",
+            "same_day",
+            "See a doctor today",
+            "day or two",
+        ),
+    ],
+    ids=["day_or_two", "same_day"],
+)
+def test_an_urgent_banner_says_the_rules_timeframe_today_or_within_a_day_or_two(
+    page: Any, message: str, care: str, says: str, never: str
+) -> None:
     page.goto("/")
     widget = Widget(page).open()
 
-    reply = widget.ask("I had breast cancer 5 years ago and now my back aches all the time")
-    assert reply["triage"]["care"] == "day_or_two"
+    reply = widget.ask(message)
+    assert reply["triage"]["care"] == care
     banner = widget.last_bot().locator(".banner")
-    expect(banner).to_contain_text("within a day or two")
-    expect(banner).not_to_contain_text("today")
-
-    widget.ask("and since this morning my left leg feels weak")
-    banner = widget.last_bot().locator(".banner")
-    expect(banner).to_contain_text("See a doctor today")
-    expect(banner).not_to_contain_text("day or two")
+    expect(banner).to_contain_text(says)
+    expect(banner).not_to_contain_text(never)
