@@ -339,10 +339,8 @@ def route(
         return Route(intent="symptom", in_scope=True, topic="red_flag")
     if assessment.clarify:
         return Route(intent="clarify", in_scope=True, topic="screening")
-    if new_flags or assessment.answered:
-        return Route(intent="symptom", in_scope=True, topic="red_flag" if new_flags else "screening")
-    if assessment.language != "en":
-        return Route(intent="clarify", in_scope=True, topic="language")
+    # Below urgent, a request we refuse (a dose, a diagnosis, a prompt injection) is refused even when
+    # the message also raised an evaluation flag: the responder puts that escalation before the refusal.
     if INJECTION.search(text):
         return Route(intent="refusal", in_scope=True, refusal="injection")
     if ABUSE.search(text):
@@ -351,6 +349,10 @@ def route(
         return Route(intent="refusal", in_scope=True, refusal="dose")
     if DIAGNOSIS.search(text) and "hamstring" not in text:
         return Route(intent="refusal", in_scope=True, refusal="diagnosis")
+    if new_flags or assessment.answered:
+        return Route(intent="symptom", in_scope=True, topic="red_flag" if new_flags else "screening")
+    if assessment.language != "en":
+        return Route(intent="clarify", in_scope=True, topic="language")
     if GREETING.match(plain) or ABOUT_YOU.match(plain):
         return Route(intent="greeting", in_scope=True)
     if follow_up is not None:  # "what if it hurts while doing it?" asks about that exercise
