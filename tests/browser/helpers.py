@@ -3,11 +3,26 @@
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 from playwright.sync_api import Locator, Page, expect
 
 from tests.browser.conftest import AXE
+
+
+def wait_until(page: Page, expression: str, arg: Any = None, timeout_s: float = 60.0) -> None:
+    """Poll `expression` (a function of `arg`) with page.evaluate until it is truthy.
+
+    Not page.wait_for_function: its polling evaluates the predicate with eval inside the page, which
+    the widget's Content Security Policy (no 'unsafe-eval') refuses now and then; page.evaluate runs
+    over the DevTools protocol, which the policy does not govern.
+    """
+    deadline = time.monotonic() + timeout_s
+    while not page.evaluate(expression, arg):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout_s:.0f} s waiting for: {expression}")
+        page.wait_for_timeout(50)
 
 
 class Widget:
@@ -33,11 +48,11 @@ class Widget:
 
     def wait_done(self, before: int, errors_before: int = 0) -> dict[str, Any]:
         """The `done` reply after `before` earlier ones; fails on a widget error instead of timing out."""
-        self.page.wait_for_function(
+        wait_until(
+            self.page,
             "([d, e]) => window.__rs.events.filter(x => x.name === 'done').length > d"
             " || window.__rs.events.filter(x => x.name === 'error').length > e",
-            arg=[before, errors_before],
-            timeout=60_000,
+            [before, errors_before],
         )
         errors = self.events("error")[errors_before:]
         assert not errors, f"the widget showed an error: {errors}"
@@ -45,7 +60,7 @@ class Widget:
 
     def sent(self) -> list[tuple[str, dict[str, Any]]]:
         """The events of the latest streamed reply, as the server sent them."""
-        self.page.wait_for_function("window.__rs.streams.length && window.__rs.streams.at(-1).done")
+        wait_until(self.page, "() => window.__rs.streams.length && window.__rs.streams.at(-1).done")
         text: str = self.page.evaluate("window.__rs.streams.at(-1).text")
         out = []
         for block in text.split("\n\n"):

@@ -17,7 +17,7 @@ pytest.importorskip("playwright.sync_api", reason="playwright is not installed: 
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import PROBE_ID, Customer, Trouble
-from tests.browser.helpers import Widget
+from tests.browser.helpers import Widget, wait_until
 
 CANARY = "window.__rs.xss++"
 IMG = f'<img src=x onerror="{CANARY};alert(1)">'
@@ -74,7 +74,7 @@ def test_a_site_not_on_the_allow_list_cannot_use_the_api(page: Any, server: str,
     widget = Widget(page).open()
     widget.input.fill("is it just tight hamstrings?")
     widget.input.press("Enter")
-    page.wait_for_function("window.__rs.events.some(e => e.name === 'error')")
+    wait_until(page, "() => window.__rs.events.some(e => e.name === 'error')")
     expect(page.locator("#runsource-widget .msg.error")).to_contain_text("Could not reach the assistant")
     expect(widget.input).to_have_value("is it just tight hamstrings?")  # given back to try again
 
@@ -187,7 +187,7 @@ def test_the_markdown_renderer_keeps_markup_as_text(
 ) -> None:
     path = customer.page("embed.html", customer_page(server, api=server))
     page.goto(customer.origin + path)
-    page.wait_for_function("window.RUNsourceWidget && window.RUNsourceWidget.mounted")
+    wait_until(page, "() => window.RUNsourceWidget && window.RUNsourceWidget.mounted")
     rendered = page.evaluate(
         """(inputs) => inputs.map((text) => {
           const box = document.createElement('div');
