@@ -80,6 +80,14 @@ class RateLimits:
             return self.check(rule, *keys)
         return await run_in_threadpool(self.check, rule, *keys)
 
+    async def first_wait(self, checks: tuple[tuple[Rule, str], ...]) -> int | None:
+        """The doors' turn limits in order (per user, then per team or guild): the first wait, else None."""
+        for rule, key in checks:
+            wait = await self.wait(rule, key)
+            if wait is not None:
+                return wait
+        return None
+
     def reset(self) -> None:
         """Forget every count (tests and `runsource` maintenance)."""
         self.storage.reset()

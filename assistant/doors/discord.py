@@ -311,11 +311,7 @@ async def ask_wait(payload: InteractionDep, services: ServicesDep) -> int | None
         ("door_user", f"discord:{user}"),
         ("door_team", f"discord:{guild}"),
     )
-    for rule, key in checks:
-        wait = await services.limits.wait(rule, key)
-        if wait is not None:
-            return wait
-    return None
+    return await services.limits.first_wait(checks)
 
 
 @router.post("/discord/interactions", tags=["doors"], summary="Discord interactions endpoint")

@@ -371,11 +371,7 @@ async def turn_wait(call: SlackCallDep, services: ServicesDep) -> int | None:
         ("door_user", f"slack:{team}:{call.user}"),
         ("door_team", f"slack:{team}"),
     )
-    for rule, key in checks:
-        wait = await services.limits.wait(rule, key)
-        if wait is not None:
-            return wait
-    return None
+    return await services.limits.first_wait(checks)
 
 
 @router.post("/slack/events", tags=["doors"], summary="Slack Events API, slash commands and interactivity")
